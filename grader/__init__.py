@@ -1,0 +1,1 @@
+"""Autograder for Assignment 3: discover -> run in worker -> judge -> report."""

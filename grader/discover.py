@@ -1,0 +1,136 @@
+"""Find the seven graded files in a submission, whatever its layout, and stage them.
+
+A submission is a folder or a .zip holding the files in the template's layout,
+flat, or nested under one extra folder. Only the graded files are taken: every
+other file the student shipped (conftest.py, numpy.py, sitecustomize.py, ...)
+stays behind. Nothing here imports student code.
+"""
+from __future__ import annotations
+
+import shutil
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from gradescope_utils.autograder_utils.files import check_submitted_files
+
+GRADED_FILES = (
+    "part1_scratch/conv.py",
+    "part1_scratch/maxpool.py",
+    "part1_scratch/relu.py",
+    "part1_scratch/linear.py",
+    "part1_scratch/sgd.py",
+    "part2_pytorch/models.py",
+    "part2_pytorch/train.py",
+)
+COMPONENTS_BY_FILE = {
+    "part1_scratch/conv.py": ("conv",),
+    "part1_scratch/maxpool.py": ("maxpool",),
+    "part1_scratch/relu.py": ("relu",),
+    "part1_scratch/linear.py": ("linear",),
+    "part1_scratch/sgd.py": ("sgd",),
+    "part2_pytorch/models.py": ("twolayer", "vanilla_cnn"),
+    "part2_pytorch/train.py": ("train_epoch", "validate"),
+}
+IGNORED_PARTS = ("__MACOSX", "__pycache__", ".git")
+MAX_FILE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """Where each graded file was found, and what went wrong."""
+
+    found: dict[str, str]  # graded path -> where it was in the submission
+    missing: tuple[str, ...] = ()
+    ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def file_of(self, component: str) -> str:
+        return next(path for path, components in COMPONENTS_BY_FILE.items() if component in components)
+
+    def problem_with(self, component: str) -> str | None:
+        """Why this component cannot be graded, or None."""
+        path = self.file_of(component)
+        if path in self.ambiguous:
+            return f"{PurePosixPath(path).name} appears {len(self.ambiguous[path])} times with different contents ({', '.join(self.ambiguous[path])}); keep one copy"
+        if path in self.missing:
+            return f"{PurePosixPath(path).name} was not found in the submission"
+        return None
+
+    def summary(self) -> str:
+        """One message: what was expected, what was found, what is missing."""
+        if not self.missing and not self.ambiguous:
+            return f"Found all {len(GRADED_FILES)} graded files."
+        lines = [f"Found {len(self.found)} of {len(GRADED_FILES)} graded files."]
+        lines += [f"  missing: {path} (no points for {', '.join(COMPONENTS_BY_FILE[path])})" for path in self.missing]
+        lines += [f"  ambiguous: {path} found at {', '.join(where)}" for path, where in self.ambiguous.items()]
+        lines += [f"  found: {path} (at {where})" for path, where in self.found.items()]
+        lines.append("Expected these names, in the template's folders, flat, or in one extra folder: " + ", ".join(GRADED_FILES))
+        return "\n".join(lines)
+
+
+def is_ignored(path: PurePosixPath) -> bool:
+    name = path.name
+    return (
+        any(part in IGNORED_PARTS for part in path.parts)
+        or name.startswith(("._", ".#"))
+        or name.endswith(("~", ".pyc", ".swp", ".bak", ".orig"))
+    )
+
+
+def list_candidates(submission: Path) -> dict[str, bytes]:
+    """Every file of the submission whose name is a graded name, with its bytes."""
+    graded_names = {PurePosixPath(path).name for path in GRADED_FILES}
+    if submission.is_file() and zipfile.is_zipfile(submission):
+        with zipfile.ZipFile(submission) as archive:
+            return {
+                info.filename: archive.read(info)
+                for info in archive.infolist()
+                if not info.is_dir() and PurePosixPath(info.filename).name in graded_names
+                and not is_ignored(PurePosixPath(info.filename)) and info.file_size <= MAX_FILE_BYTES
+            }
+    if not submission.is_dir():
+        raise FileNotFoundError(f"submission {submission} is neither a folder nor a .zip file")
+    return {
+        path.relative_to(submission).as_posix(): path.read_bytes()
+        for path in sorted(submission.rglob("*.py"))
+        if path.name in graded_names and path.is_file() and not path.is_symlink()
+        and not is_ignored(PurePosixPath(path.relative_to(submission).as_posix())) and path.stat().st_size <= MAX_FILE_BYTES
+    }
+
+
+def choose(graded: str, copies: dict[str, bytes]) -> str | None:
+    """The copy to grade: the only one, one of identical ones, or the one in the template's folder."""
+    if len(set(copies.values())) == 1:
+        return min(copies, key=len)
+    in_place = [where for where in copies if where == graded or where.endswith("/" + graded)]
+    return in_place[0] if len(in_place) == 1 else None
+
+
+def discover(submission: Path, destination: Path) -> Discovery:
+    """Copy the graded files found in ``submission`` into ``destination`` in the template's layout."""
+    candidates = list_candidates(submission)
+    found, ambiguous = {}, {}
+    for graded in GRADED_FILES:
+        copies = {where: data for where, data in candidates.items() if PurePosixPath(where).name == PurePosixPath(graded).name}
+        if not copies:
+            continue
+        chosen = choose(graded, copies)
+        if chosen is None:
+            ambiguous[graded] = tuple(sorted(copies))
+            continue
+        target = destination / graded
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(copies[chosen])
+        found[graded] = chosen
+    missing = [path for path in check_submitted_files(GRADED_FILES, base=str(destination)) if path not in ambiguous]
+    return Discovery(found, tuple(missing), ambiguous)
+
+
+def add_provided_files(template: Path, destination: Path) -> None:
+    """The grader's own package files (``__init__.py`` and helpers), never the student's."""
+    for source in template.rglob("*.py"):
+        relative = source.relative_to(template).as_posix()
+        if relative not in GRADED_FILES and "__pycache__" not in relative:
+            target = destination / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)

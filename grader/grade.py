@@ -1,0 +1,94 @@
+"""Grade one submission: stage it, start the workers, run the suites, write results.json.
+
+Whatever the submission does, this writes a valid results file; only a failure
+of the harness itself gives a non-zero exit code (with a score-0 results file
+that explains it).
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+import pytest
+
+from .config import GraderConfig, load_config
+from .discover import GRADED_FILES, add_provided_files, discover
+from .judge.integrity import find_violations
+from .judge.plugin import GradingPlugin, GradingState
+from .report import results
+from .worker.client import RUNTIME_DIR, Worker
+from .worker.sandbox import Sandbox
+
+GRADER_DIR = Path(__file__).parent
+PROJECT_DIR = GRADER_DIR.parent
+SUITES_DIR = GRADER_DIR / "judge" / "suites"
+TEMPLATE_DIR = PROJECT_DIR / "submission_template"
+PROTECTED = [GRADER_DIR, PROJECT_DIR / "reference"]
+
+
+def stage_submission(submission: Path, stage: Path):  # -> Discovery
+    """Copy the graded files and the grader's provided files and runtime into ``stage``, readable by the worker."""
+    discovery = discover(submission, stage / "submission")
+    add_provided_files(TEMPLATE_DIR, stage / "submission")
+    shutil.copytree(RUNTIME_DIR, stage / "lib" / "grader_runtime", ignore=shutil.ignore_patterns("__pycache__"))
+    for path in [stage, *stage.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return discovery
+
+
+def part1_violations(stage: Path) -> dict[str, list]:
+    found = {}
+    for path in GRADED_FILES:
+        if path.startswith("part1_scratch/") and (stage / "submission" / path).exists():
+            source = (stage / "submission" / path).read_text(encoding="utf-8", errors="replace")
+            found[Path(path).stem] = find_violations(source)
+    return found
+
+
+def pytest_arguments(verbose: bool) -> list[str]:
+    return [str(SUITES_DIR), "-c", str(SUITES_DIR / "pytest.ini"), "--rootdir", str(SUITES_DIR), "--tb=no", "--no-header", "-rN", "-v" if verbose else "-q"]
+
+
+def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, verbose: bool) -> tuple[GradingState, int]:
+    with tempfile.TemporaryDirectory(prefix="grader-") as temporary:
+        stage = Path(temporary)
+        discovery = stage_submission(submission, stage)
+        workers = {part: Worker(part, stage, sandbox, config.worker_start_seconds) for part in ("part1", "part2")}
+        for worker in workers.values():
+            worker.start()  # imports overlap with the judge's own start-up
+        state = GradingState(config, discovery, workers, part1_violations(stage))
+        try:
+            exit_code = pytest.main(pytest_arguments(verbose), plugins=[GradingPlugin(state)])
+        finally:
+            for worker in workers.values():
+                worker.stop()
+            sandbox.kill_all(None)
+    return state, int(exit_code)
+
+
+def grade(submission: Path, results_path: Path, config_path: str | None = None, verbose: bool = True) -> int:
+    """Grade and write ``results_path``; 0 when grading completed, whatever the score."""
+    started = time.monotonic()
+    try:
+        config = load_config(config_path)
+        sandbox = Sandbox.for_this_machine(config.limits, PROTECTED)
+        state, exit_code = run_suites(config, Path(submission), sandbox, verbose)
+        if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            raise RuntimeError(f"the test suites could not run (pytest exit code {exit_code})")
+        notes = [state.discovery.summary()]
+        if not sandbox.confined:
+            notes.append("Unofficial run: not confined (not root), time limits only. The official grade comes from Gradescope.")
+        if state.missing_suites:
+            notes.append(f"{len(state.missing_suites)} hidden tests are not part of this copy of the grader; they run on Gradescope.")
+        document = results.build_document(state.outcomes.values(), "\n".join(notes), time.monotonic() - started)
+        code = 0
+    except Exception:
+        document = results.fallback_document(traceback.format_exc(limit=5), time.monotonic() - started)
+        print(document["output"])
+        code = 2
+    results.validate(document)
+    results.write_atomically(results_path, document)
+    return code

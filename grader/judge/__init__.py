@@ -1,0 +1,1 @@
+"""The judge: pytest suites that compute every expected value and every score."""

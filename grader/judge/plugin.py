@@ -1,0 +1,195 @@
+"""The pytest plugin that turns the suites into a grade.
+
+It reads each test's policy from the config, gives tests a ``student`` fixture
+that runs scenarios in the worker under the test's time limit, merges the
+setup/call/teardown phases into one outcome per test, and renders the report.
+The CLI writes results.json after pytest returns and every worker is dead.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from ..config import GraderConfig
+from ..discover import Discovery
+from ..worker.client import Worker
+from . import feedback
+from .integrity import Violation
+
+PART1_SCENARIOS = ("layer.", "sgd.", "scratch.")
+STUDENT_COMPONENTS = ("conv", "maxpool", "relu", "linear", "sgd", "twolayer", "vanilla_cnn", "train_epoch", "validate")
+
+
+@dataclass(frozen=True)
+class TestMeta:
+    """Everything the report needs to know about one test, from the config and the test's marks."""
+
+    key: str
+    name: str
+    number: str
+    points: float
+    visibility: str
+    timeout: float
+    tags: tuple[str, ...]
+    part: int
+    hide_errors: str | None = None
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        return tuple(tag for tag in self.tags if tag in STUDENT_COMPONENTS)
+
+
+@dataclass
+class TestOutcome:
+    meta: TestMeta
+    passed: bool = True
+    message: str = ""
+    output: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class GradingState:
+    """What the grading of one submission shares between tests."""
+
+    config: GraderConfig
+    discovery: Discovery
+    workers: dict[str, Worker]
+    violations: dict[str, list[Violation]]
+    outcomes: dict[str, TestOutcome] = field(default_factory=dict)
+    missing_suites: list[str] = field(default_factory=list)
+    cache: dict[Any, Any] = field(default_factory=dict)
+
+
+META_KEY = pytest.StashKey[TestMeta]()
+
+
+class Student:
+    """A test's handle on the submission: runs scenarios within the test's time budget."""
+
+    def __init__(self, state: GradingState, meta: TestMeta, outcome: TestOutcome) -> None:
+        self.state, self.meta, self.outcome = state, meta, outcome
+        self.budget = meta.timeout
+
+    def run(self, scenario: str, call: str, *, cache_key: Any = None, **args: Any) -> dict[str, Any]:
+        """The scenario's result, or a failed test saying what went wrong."""
+        __tracebackhide__ = True
+        key = (scenario, cache_key)
+        if cache_key is not None and key in self.state.cache:
+            outcome = self.state.cache[key]
+        else:
+            worker = self.state.workers["part1" if scenario.startswith(PART1_SCENARIOS) else "part2"]
+            outcome = worker.call(scenario, args, timeout=max(self.budget, 0.1))
+            self.budget -= outcome.seconds
+            self.outcome.output += outcome.output
+            if cache_key is not None:
+                self.state.cache[key] = outcome
+        if outcome.failure:
+            feedback.worker_failure(call, outcome.failure)
+        if outcome.error:
+            feedback.student_error(call, outcome.error)
+        return outcome.result  # type: ignore[return-value]
+
+
+class GradingPlugin:
+    def __init__(self, state: GradingState) -> None:
+        self.state = state
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "tags(*names): components whose points the test holds, and descriptive tags")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+        grader_config = self.state.config
+        present = {item.nodeid.split("[")[0].split("/")[-1] for item in items}
+        suite_files = {key.split("::")[0] for key in present}
+        for key, policy in grader_config.tests.items():
+            if key in present:
+                continue
+            if key.split("::")[0] in suite_files or policy.visibility == "visible":
+                raise pytest.UsageError(f"{grader_config.path}: [tests] names {key}, which does not exist")
+            self.state.missing_suites.append(key)
+        items.sort(key=lambda item: grader_config.order_of(item.path.name))
+        cases: dict[str, int] = {}
+        for item in items:
+            key = item.nodeid.split("[")[0].split("/")[-1]
+            cases[key] = cases.get(key, 0) + 1
+        counters: dict[int, int] = {}
+        for item in items:
+            meta = self._meta(item, cases, counters)
+            item.stash[META_KEY] = meta
+            self.state.outcomes[item.nodeid] = TestOutcome(meta)
+
+    def _meta(self, item: pytest.Item, cases: dict[str, int], counters: dict[int, int]) -> TestMeta:
+        key = item.nodeid.split("[")[0].split("/")[-1]
+        policy = self.state.config.policy(key)
+        part = self.state.config.part_of(item.path.name)
+        counters[part] = counters.get(part, 0) + 1
+        tags = [tag for mark in item.iter_markers("tags") for tag in mark.args]
+        tags += list(getattr(item.obj, "__tags__", ()))  # type: ignore[attr-defined]
+        unknown = [tag for tag in tags if tag not in STUDENT_COMPONENTS and not tag.isidentifier()]
+        if unknown:
+            raise pytest.UsageError(f"{item.nodeid}: malformed tags {unknown}")
+        stem = item.path.stem.removeprefix("test_")
+        function = item.name.split("[")[0].removeprefix("test_").replace("_", " ")
+        case = f" [{item.name.split('[', 1)[1]}" if "[" in item.name else ""
+        return TestMeta(
+            key=key,
+            name=f"{stem}: {function}{case}",
+            number=f"{part}.{counters[part]}",
+            points=policy.points / cases[key],
+            visibility=policy.visibility,
+            timeout=policy.timeout,
+            tags=tuple(dict.fromkeys(tags)),
+            part=part,
+            hide_errors=getattr(item.obj, "__hide_errors__", None),  # type: ignore[attr-defined]
+        )
+
+    @pytest.fixture
+    def student(self, request: pytest.FixtureRequest) -> Student:
+        """The submission, for this test; fails at once if a component it needs is missing or forbidden."""
+        __tracebackhide__ = True
+        meta = request.node.stash[META_KEY]
+        for component in meta.components:
+            problem = self.state.discovery.problem_with(component)
+            if problem:
+                feedback.fail(f"{component}: {problem}; this test cannot run.")
+            if self.state.violations.get(component):
+                lines = [f"    {self.state.discovery.file_of(component)}, {v}" for v in self.state.violations[component]]
+                feedback.fail(f"{component}: Part 1 may use only NumPy and the standard library; no credit for {component}:", *lines)
+        return Student(self.state, meta, self.state.outcomes[request.node.nodeid])
+
+    @pytest.fixture
+    def grader_config(self) -> GraderConfig:
+        return self.state.config
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+        report = yield
+        outcome = self.state.outcomes.get(item.nodeid)
+        if outcome is not None:
+            outcome.seconds += call.duration
+            if call.excinfo is not None and outcome.passed:
+                outcome.passed = False
+                outcome.message = failure_message(call.excinfo)
+        return report
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        for worker in self.state.workers.values():
+            worker.stop()
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from ..report.console import render
+
+        terminalreporter.write_line(render(self.state))
+
+
+def failure_message(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """Our own failures verbatim; anything else is a grader bug or a Python error, shown briefly."""
+    if isinstance(excinfo.value, pytest.fail.Exception):
+        return str(excinfo.value.msg)
+    return f"internal error in the test: {excinfo.typename}: {excinfo.value}"

@@ -1,0 +1,1 @@
+"""Turning outcomes into the Gradescope results JSON and the console tables."""

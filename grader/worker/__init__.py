@@ -1,0 +1,1 @@
+"""Running student code: a sandboxed subprocess (``runtime``) and its judge-side client."""

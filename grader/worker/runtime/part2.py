@@ -1,0 +1,156 @@
+"""Part 2 scenarios: the student's models under the grader's loop, the student's loops on the grader's model."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import trusted
+from .scenarios import ContractError, scenario, student_object
+
+torch.set_num_threads(1)
+
+
+def build_model(component: str, init: dict[str, Any], layers: list[trusted.LayerSpec] | None = None) -> nn.Module:
+    model = student_object(component)(**init)
+    if not isinstance(model, nn.Module):
+        raise ContractError(f"{type(model).__name__} is not a torch.nn.Module")
+    if layers is not None:
+        try:
+            trusted.assign_layers(model, layers)
+        except LookupError as error:
+            raise ContractError(str(error)) from None
+    return model
+
+
+def as_float(value: Any, what: str) -> float:
+    try:
+        return float(value)
+    except Exception as error:
+        raise ContractError(f"{what} returned {type(value).__name__}, which float() rejects: {error}") from None
+
+
+def loop_result(result: Any, function: str) -> list[float]:
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise ContractError(f"{function} must return (mean_loss, accuracy); it returned {type(result).__name__}")
+    return [as_float(result[0], f"{function} (mean_loss)"), as_float(result[1], f"{function} (accuracy)")]
+
+
+@scenario("model.describe")
+def describe(component: str, init: dict[str, Any]) -> dict[str, Any]:
+    model = build_model(component, init)
+    return {
+        "parameters": [[name, list(p.shape)] for name, p in model.named_parameters()],
+        "layers": [[trusted.layer_kind(m), list(m.weight.shape)] for m in trusted.parametric_layers(model)],
+    }
+
+
+@scenario("model.logits")
+def logits(component: str, init: dict[str, Any], layers: list[trusted.LayerSpec], x: np.ndarray) -> dict[str, Any]:
+    model = build_model(component, init, layers)
+    model.eval()
+    with torch.no_grad():
+        out = model(torch.from_numpy(x))
+    if not isinstance(out, torch.Tensor):
+        raise ContractError(f"forward returned {type(out).__name__}, expected a torch.Tensor")
+    return {"logits": out.detach().numpy().copy()}
+
+
+def seeded_optimizer(model: nn.Module, training: dict[str, Any]) -> torch.optim.Optimizer:
+    torch.manual_seed(training["seed"])
+    return torch.optim.SGD(model.parameters(), lr=training["lr"], momentum=training["momentum"])
+
+
+@scenario("model.train")
+def train_model(
+    component: str, init: dict[str, Any], layers: list[trusted.LayerSpec], x: np.ndarray, y: np.ndarray, training: dict[str, Any]
+) -> dict[str, Any]:
+    """The student's model, trained by the grader's loop."""
+    model = build_model(component, init, layers)
+    optimizer = seeded_optimizer(model, training)
+    loader = trusted.make_loader(x, y, training["batch_size"], shuffle=True)
+    for _ in range(training["epochs"]):
+        trusted.reference_train_epoch(model, loader, optimizer, nn.CrossEntropyLoss())
+    return {"layers": trusted.extract_layers(model)}
+
+
+@scenario("e2e.train")
+def train_end_to_end(
+    component: str, init: dict[str, Any], layers: list[trusted.LayerSpec], x: np.ndarray, y: np.ndarray, training: dict[str, Any]
+) -> dict[str, Any]:
+    """The student's model, trained by the student's train_epoch."""
+    model = build_model(component, init, layers)
+    optimizer = seeded_optimizer(model, training)
+    loader = trusted.make_loader(x, y, training["batch_size"], shuffle=True)
+    train_epoch = student_object("train_epoch")
+    history = [loop_result(train_epoch(model, loader, optimizer, nn.CrossEntropyLoss()), "train_epoch") for _ in range(training["epochs"])]
+    return {"layers": trusted.extract_layers(model), "history": history}
+
+
+def probe_net(state: dict[str, np.ndarray], shape: list[int]) -> trusted.ProbeNet:
+    model = trusted.ProbeNet(*shape)
+    model.load_state_dict({name: torch.from_numpy(value) for name, value in state.items()}, strict=False)
+    return model
+
+
+class RecordingSGD(torch.optim.SGD):
+    """torch.optim.SGD that logs its calls into the shared event list."""
+
+    def __init__(self, params: Any, events: list[dict[str, Any]], **options: Any) -> None:
+        super().__init__(params, **options)
+        self.events = events
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self.events.append({"event": "zero_grad"})
+        super().zero_grad(set_to_none)
+
+    def step(self, closure: Any = None) -> Any:
+        self.events.append({"event": "step"})
+        return super().step(closure)
+
+
+def record_backward(model: trusted.ProbeNet, events: list[dict[str, Any]]) -> None:
+    """Log each backward pass, and whether gradients were clean when it began."""
+    watched = model.output.weight
+
+    def hook(grad: torch.Tensor) -> None:
+        events.append({"event": "backward", "clean": watched.grad is None or not bool(watched.grad.any())})
+
+    watched.register_hook(hook)
+
+
+@scenario("loop.train_epoch")
+def loop_train_epoch(
+    state: dict[str, np.ndarray], shape: list[int], x: np.ndarray, y: np.ndarray, batch_size: int, training: dict[str, Any]
+) -> dict[str, Any]:
+    """The student's train_epoch on the grader's ProbeNet, started in eval mode."""
+    model = probe_net(state, shape)
+    model.eval()
+    events: list[dict[str, Any]] = []
+    record_backward(model, events)
+    optimizer = RecordingSGD(model.parameters(), events, lr=training["lr"], momentum=training["momentum"])
+    real_forward = model.forward
+
+    def logged_forward(inputs: torch.Tensor) -> torch.Tensor:
+        events.append({"event": "forward"})
+        return real_forward(inputs)
+
+    model.forward = logged_forward  # type: ignore[method-assign]
+    result = student_object("train_epoch")(model, trusted.make_loader(x, y, batch_size), optimizer, nn.CrossEntropyLoss(), device="cpu")
+    return {"result": loop_result(result, "train_epoch"), "state": trusted.state_arrays(model), "calls": model.calls, "events": events}
+
+
+@scenario("loop.validate")
+def loop_validate(state: dict[str, np.ndarray], shape: list[int], x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, Any]:
+    """The student's validate on the grader's ProbeNet, started in training mode."""
+    model = probe_net(state, shape)
+    model.train()
+    result = student_object("validate")(model, trusted.make_loader(x, y, batch_size), nn.CrossEntropyLoss(), device="cpu")
+    return {
+        "result": loop_result(result, "validate"),
+        "state": trusted.state_arrays(model),
+        "calls": model.calls,
+        "grads_created": [name for name, p in model.named_parameters() if p.grad is not None],
+    }
