@@ -1,14 +1,34 @@
-"""Command line: ``python -m grader [SUBMISSION] [--results PATH]``, plus instructor commands."""
+"""Command line: ``python -m grader [SUBMISSION] [--results PATH]``, plus the instructor commands.
+
+Each command lives in its own module with a ``main(argv) -> int``; this file
+only dispatches, so ``python -m grader`` stays fast for students.
+"""
 from __future__ import annotations
 
 import argparse
+import importlib
+import sys
 from pathlib import Path
 
 from .grade import TEMPLATE_DIR, grade
 
+COMMANDS = {
+    "rubric": ("grader.instructor.rubric", "print every test with its points, visibility and time limit"),
+    "build-autograder": ("grader.instructor.autograder", "write the Gradescope autograder zip"),
+    "build-handout": ("grader.instructor.handout", "write the student handout zip (public tests only)"),
+    "calibrate": ("grader.instructor.calibrate", "train the reference over N seeds, print accuracies and suggested thresholds"),
+    "corpus": ("grader.corpus", "grade the harness's corpus of correct and buggy submissions, print the matrix"),
+    "batch": ("grader.batch", "grade many submissions in parallel, one results JSON each and a CSV summary"),
+    "bench": ("grader.bench", "time reference layers against torch and the grading phases"),
+}
+
 
 def grade_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m grader", description="Grade a submission (a folder or a .zip).")
+    epilog = "instructor commands:\n" + "\n".join(f"  {name:<17} {help_}" for name, (_, help_) in COMMANDS.items())
+    parser = argparse.ArgumentParser(
+        prog="python -m grader", description="Grade a submission (a folder or a .zip).", epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("submission", nargs="?", default=str(TEMPLATE_DIR), help="folder or .zip (default: submission_template)")
     parser.add_argument("--results", default="results.json", help="where to write Gradescope's results JSON (default: results.json)")
     parser.add_argument("--config", default=None, help="grading policy file (default: $GRADER_CONFIG or grader/config.toml)")
@@ -17,5 +37,9 @@ def grade_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in COMMANDS:
+        module = importlib.import_module(COMMANDS[argv[0]][0])
+        return int(module.main(argv[1:]))
     args = grade_parser().parse_args(argv)
     return grade(Path(args.submission), Path(args.results), args.config, verbose=not args.quiet)

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The harness's own tests (what CI runs): ./run_tests.sh [PYTEST ARGS]
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/ensure-env.sh
+exec "$PYTHON" -m pytest tests "$@"

@@ -1,0 +1,70 @@
+"""Shared helpers of the harness's own tests: build submissions, run the grader as students do."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "reference"
+TEMPLATE = ROOT / "submission_template"
+GRADED = ("part1_scratch/conv.py", "part1_scratch/maxpool.py", "part1_scratch/relu.py", "part1_scratch/linear.py",
+          "part1_scratch/sgd.py", "part2_pytorch/models.py", "part2_pytorch/train.py")
+
+
+@dataclass
+class Graded:
+    """One run of ``python -m grader``: exit code, results.json, console output."""
+
+    returncode: int
+    results: dict[str, Any]
+    stdout: str
+    results_path: Path
+
+    @property
+    def score(self) -> float:
+        return float(self.results["score"])
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        return [test for test in self.results["tests"] if test["status"] == "failed"]
+
+    @property
+    def lost_tags(self) -> set[str]:
+        return {tag for test in self.failed for tag in test["tags"]}
+
+    def points_by_component(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for test in self.results["tests"]:
+            for tag in test["tags"]:
+                totals[tag] = totals.get(tag, 0.0) + test["score"]
+        return totals
+
+
+def overlay(destination: Path, files: dict[str, str | bytes], base: Path = REFERENCE) -> Path:
+    """A copy of ``base`` (the reference by default) with ``files`` written over it."""
+    shutil.copytree(base, destination, ignore=shutil.ignore_patterns("__pycache__"))
+    for relative, content in files.items():
+        target = destination / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content.encode() if isinstance(content, str) else content)
+    return destination
+
+
+def run_grader(submission: Path | str | None, results_path: Path, *extra: str, env: dict[str, str] | None = None, timeout: float = 600) -> Graded:
+    command = [sys.executable, "-m", "grader", *([str(submission)] if submission is not None else []), "--results", str(results_path), "--quiet", *extra]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    return Graded(done.returncode, results, done.stdout + done.stderr, results_path)
+
+
+@pytest.fixture(scope="session")
+def reference_graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
+    """The reference, graded once per session."""
+    return run_grader(REFERENCE, tmp_path_factory.mktemp("reference") / "results.json")
