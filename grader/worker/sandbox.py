@@ -21,7 +21,9 @@ try:
 except ImportError:  # Windows
     resource = None  # type: ignore[assignment]
 
-WORKER_USER = "grader-worker"
+WORKER_USER = "grader-worker{slot}"
+WORKER_SLOTS = 16  # concurrent gradings on one machine, each with its own user
+LOCK_DIR = Path("/run/lock/grader") if Path("/run/lock").is_dir() else Path("/tmp/grader-locks")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 PASSED_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "LANG")
 
@@ -41,6 +43,7 @@ class Sandbox:
     limits: Limits
     uid: int | None = None
     gid: int | None = None
+    lock: Any = None  # held open while grading: this grading owns the worker user
 
     @property
     def confined(self) -> bool:
@@ -51,12 +54,12 @@ class Sandbox:
         """Confined when running as root on Linux; otherwise time limits only."""
         if not sys.platform.startswith("linux") or os.geteuid() != 0:
             return cls(limits)
-        uid, gid = ensure_worker_user()
+        (uid, gid), lock = claim_worker_user()
         grant_traversal(python_paths())
         for path in protected:
             if path.exists():
                 path.chmod(path.stat().st_mode & 0o770)  # no access for the worker's "other" class
-        return cls(limits, uid, gid)
+        return cls(limits, uid, gid, lock)
 
     def prepare_home(self, home: Path) -> None:
         home.mkdir(parents=True, exist_ok=True)
@@ -157,18 +160,37 @@ def grant_traversal(paths: list[Path]) -> None:
                 folder.chmod(mode | 0o001)
 
 
-def ensure_worker_user() -> tuple[int, int]:
-    """The uid/gid of the unprivileged worker user, created if missing."""
+def claim_worker_user() -> tuple[tuple[int, int], Any]:
+    """A worker user no other grading on this machine is using, and the lock that keeps it ours.
+
+    Each grading kills every process of its worker user after each call, so two
+    gradings at once (batch mode, parallel tests) must not share one.
+    """
+    import fcntl
+
+    LOCK_DIR.mkdir(parents=True, exist_ok=True)
+    LOCK_DIR.chmod(0o700)
+    for slot in range(WORKER_SLOTS):
+        lock = open(LOCK_DIR / f"slot-{slot}.lock", "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue
+        return ensure_worker_user(WORKER_USER.format(slot=slot)), lock
+    raise RuntimeError(f"all {WORKER_SLOTS} worker users are busy with other gradings")
+
+
+def ensure_worker_user(name: str) -> tuple[int, int]:
+    """The uid/gid of an unprivileged worker user, created if missing."""
     import pwd
 
     try:
-        entry = pwd.getpwnam(WORKER_USER)
+        entry = pwd.getpwnam(name)
     except KeyError:
         useradd = shutil.which("useradd") or "/usr/sbin/useradd"
-        created = subprocess.run(
-            [useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", WORKER_USER], capture_output=True
-        )
+        created = subprocess.run([useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name], capture_output=True)
         if created.returncode != 0:
-            return pwd.getpwnam("nobody").pw_uid, pwd.getpwnam("nobody").pw_gid
-        entry = pwd.getpwnam(WORKER_USER)
+            raise RuntimeError(f"could not create the worker user {name}: {created.stderr.decode(errors='replace')}")
+        entry = pwd.getpwnam(name)
     return entry.pw_uid, entry.pw_gid

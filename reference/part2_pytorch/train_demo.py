@@ -21,7 +21,7 @@ from part2_pytorch.train import train_epoch, validate
 SEED = 0
 EPOCHS = 10
 BATCH_SIZE = 64
-LEARNING_RATE = 0.05
+LEARNING_RATE = 0.1
 MOMENTUM = 0.9
 CNN_IMAGE_SIZE = 16
 
