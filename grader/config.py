@@ -29,6 +29,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class TestPolicy:
+    __test__ = False  # not a pytest test class
     points: float
     visibility: str
     timeout: float

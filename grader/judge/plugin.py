@@ -28,6 +28,8 @@ STUDENT_COMPONENTS = ("conv", "maxpool", "relu", "linear", "sgd", "twolayer", "v
 class TestMeta:
     """Everything the report needs to know about one test, from the config and the test's marks."""
 
+    __test__ = False  # not a pytest test class
+
     key: str
     name: str
     number: str
@@ -45,6 +47,7 @@ class TestMeta:
 
 @dataclass
 class TestOutcome:
+    __test__ = False  # not a pytest test class
     meta: TestMeta
     passed: bool = True
     message: str = ""
