@@ -21,6 +21,14 @@ from .worker.sandbox import Limits
 
 DEFAULT_PATH = Path(__file__).with_name("config.toml")
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+# Leaderboard entries a config may list: id -> (label on Gradescope, sort order).
+# "desc": higher ranks higher; "asc": lower ranks higher. Never part of the score.
+LEADERBOARD_ENTRIES = {
+    "end_to_end_accuracy": ("VanillaCNN validation accuracy (your train_epoch)", "desc"),
+    "vanilla_cnn_accuracy": ("VanillaCNN validation accuracy (grader's loop)", "desc"),
+    "twolayer_accuracy": ("TwoLayerNet validation accuracy (grader's loop)", "desc"),
+    "conv_speed_vs_torch": ("Conv2D forward+backward time / torch's", "asc"),
+}
 
 
 class ConfigError(ValueError):
@@ -80,13 +88,18 @@ def config_path(explicit: str | Path | None = None) -> Path:
     return Path(explicit or os.environ.get("GRADER_CONFIG") or DEFAULT_PATH)
 
 
-def load_config(path: str | Path | None = None) -> GraderConfig:
-    """Read and validate the config; a bad one raises ``ConfigError`` naming the key."""
+def load_config(path: str | Path | None = None, *, dataset: str | None = None) -> GraderConfig:
+    """Read and validate the config; a bad one raises ``ConfigError`` naming the key.
+
+    ``dataset`` replaces the file's [data] dataset (to calibrate or try another one).
+    """
     path = config_path(path)
     try:
         raw = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{path}: {error}") from None
+    if dataset is not None:
+        raw.setdefault("data", {})["dataset"] = dataset
     return _parse(path, raw)
 
 
@@ -115,6 +128,11 @@ def _parse(path: Path, raw: dict[str, Any]) -> GraderConfig:
         raise ConfigError(f"{path}: [data] dataset '{dataset}' has no [datasets.{dataset}] table")
     options = dict(datasets[dataset])
     limits = raw.get("limits", {})
+    leaderboard = raw.get("leaderboard", {})
+    entries = tuple(leaderboard.get("entries", ())) if leaderboard.get("enabled", False) else ()
+    unknown = [entry for entry in entries if entry not in LEADERBOARD_ENTRIES]
+    if unknown:
+        raise ConfigError(f"{path}: [leaderboard] entries {unknown} are not among {', '.join(LEADERBOARD_ENTRIES)}")
     return GraderConfig(
         path=path,
         total_points=total,
@@ -133,5 +151,5 @@ def _parse(path: Path, raw: dict[str, Any]) -> GraderConfig:
         dataset_options=options,
         thresholds=dict(need(options, "thresholds", f"[datasets.{dataset}]")),
         training=dict(raw.get("training", {})),
-        leaderboard=tuple(raw.get("leaderboard", {}).get("entries", ())) if raw.get("leaderboard", {}).get("enabled") else (),
+        leaderboard=entries,
     )

@@ -16,6 +16,7 @@ import pytest
 
 from .config import GraderConfig, load_config
 from .discover import GRADED_FILES, add_provided_files, discover
+from .judge import leaderboard
 from .judge.integrity import find_violations
 from .judge.plugin import GradingPlugin, GradingState
 from .report import results
@@ -62,6 +63,8 @@ def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, verbose
         state = GradingState(config, discovery, workers, part1_violations(stage))
         try:
             exit_code = pytest.main(pytest_arguments(verbose), plugins=[GradingPlugin(state)])
+            if exit_code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+                leaderboard.measure(state)  # never scored
         finally:
             for worker in workers.values():
                 worker.stop()
@@ -83,7 +86,10 @@ def grade(submission: Path, results_path: Path, config_path: str | None = None, 
             notes.append("Unofficial run: not confined (not root), time limits only. The official grade comes from Gradescope.")
         if state.missing_suites:
             notes.append(f"{len(state.missing_suites)} hidden tests are not part of this copy of the grader; they run on Gradescope.")
-        document = results.build_document(state.outcomes.values(), "\n".join(notes), time.monotonic() - started)
+        board = leaderboard.entries(state)
+        if board:
+            notes.append("Leaderboard (not part of the score): " + "; ".join(f"{entry['name']}: {entry['value']:g}" for entry in board))
+        document = results.build_document(state.outcomes.values(), "\n".join(notes), time.monotonic() - started, board)
         code = 0
     except Exception:
         document = results.fallback_document(traceback.format_exc(limit=5), time.monotonic() - started)

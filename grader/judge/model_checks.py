@@ -86,6 +86,7 @@ def trained_accuracy(student: Student, config: GraderConfig, component: str, sce
         accuracy = training.model_accuracy(component, init, result["layers"], split.x_val, split.y_val)
     except (LookupError, RuntimeError, TypeError) as error:
         feedback.fail(call, f"  the trained weights do not fit the contract's architecture: {error}")
+    student.record(f"{recipe_name}_accuracy", accuracy)
     if not accuracy >= threshold:
         feedback.fail(call, f"  validation accuracy {accuracy:.1%} is below the required {threshold:.0%}",
                       "  Hint: the shape and logits tests of this model say what differs from the contract")

@@ -66,6 +66,7 @@ class GradingState:
     outcomes: dict[str, TestOutcome] = field(default_factory=dict)
     missing_suites: list[str] = field(default_factory=list)
     cache: dict[Any, Any] = field(default_factory=dict)
+    measurements: dict[str, float] = field(default_factory=dict)  # for the leaderboard, never scored
 
 
 META_KEY = pytest.StashKey[TestMeta]()
@@ -96,6 +97,10 @@ class Student:
         if outcome.error:
             feedback.student_error(call, outcome.error)
         return outcome.result  # type: ignore[return-value]
+
+    def record(self, name: str, value: float) -> None:
+        """Keep a measurement (e.g. an accuracy) for the leaderboard; it never changes the score."""
+        self.state.measurements[name] = float(value)
 
 
 class GradingPlugin:

@@ -1,0 +1,64 @@
+"""Leaderboard entries for Gradescope: measurements that never change the score.
+
+Tests record values with ``student.record(name, value)`` (the accuracy tests
+record the validation accuracy they measured). ``measure`` adds what needs a
+worker call of its own, after the tests: the time of the student's Conv2D,
+forward then backward, divided by torch's conv2d on the same arrays in the same
+worker process. ``entries`` turns what the config lists into Gradescope's format.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..config import LEADERBOARD_ENTRIES
+from . import cases, compare
+from .plugin import GradingState
+
+CONV_SPEED_CASE = cases.conv("speed_4x3x16x16_k3_p1", (4, 3, 16, 16), out_channels=8, kernel_size=3, padding=1)
+CONV_SPEED_LIMIT_SECONDS = 60.0  # wall clock for the whole measurement; a slower Conv2D gets no entry
+MIN_TIMING_SECONDS = 0.5  # each side is run at least 3 times, and until this much time is spent
+PART1_COMPONENTS = ("conv", "maxpool", "relu", "linear", "sgd")
+
+
+def measure(state: GradingState) -> None:
+    """Run the leaderboard-only measurements the config asks for (after the tests, before the workers stop)."""
+    if "conv_speed_vs_torch" in state.config.leaderboard and "part2" in state.workers:
+        ratio = conv_speed_ratio(state)
+        if ratio is not None:
+            state.measurements["conv_speed_vs_torch"] = ratio
+
+
+def conv_speed_ratio(state: GradingState) -> float | None:
+    """The student's time over torch's, or None when Conv2D is missing, breaks Part 1's rule, fails or is wrong."""
+    if state.discovery.problem_with("conv") or any(state.violations.get(component) for component in PART1_COMPONENTS):
+        return None
+    x, params, dout = CONV_SPEED_CASE.inputs()
+    args = {"init": CONV_SPEED_CASE.init, "params": params, "x": x, "dout": dout, "min_seconds": MIN_TIMING_SECONDS}
+    outcome = state.workers["part2"].call("speed.conv", args, timeout=CONV_SPEED_LIMIT_SECONDS)
+    if not outcome.ok or outcome.result is None:
+        return None
+    from . import oracle  # torch: imported only when this entry is on, keeping `python -m grader` quick to start
+
+    expected = oracle.layer_reference(CONV_SPEED_CASE)
+    if not all(agrees(outcome.result.get(name), expected[name]) for name in ("out", "dx")):
+        return None  # a fast wrong answer ranks nowhere
+    return float(outcome.result["student_seconds"]) / max(float(outcome.result["torch_seconds"]), 1e-9)
+
+
+def agrees(actual: Any, expected: np.ndarray) -> bool:
+    """Within the tolerance the layer tests use."""
+    if not isinstance(actual, np.ndarray) or actual.shape != expected.shape or not np.all(np.isfinite(actual)):
+        return False
+    return bool(np.all(np.abs(actual.astype(np.float64) - expected) <= compare.ARRAYS.allowed(expected)))
+
+
+def entries(state: GradingState) -> list[dict[str, Any]]:
+    """Gradescope's ``leaderboard`` list, in the config's order; an entry nothing measured is left out."""
+    board = []
+    for name in state.config.leaderboard:
+        if name in state.measurements:
+            label, order = LEADERBOARD_ENTRIES[name]
+            board.append({"name": label, "value": round(state.measurements[name], 4), "order": order})
+    return board
