@@ -98,7 +98,7 @@ def report(config: GraderConfig, results: list[dict[str, float]], recipes: tuple
             flagged.append(recipe)
         rows.append([recipe, f"{threshold:.2f}", f"{min(values):.3f}", f"{float(np.median(values)):.3f}", f"{max(values):.3f}",
                      f"{float(np.std(values)):.3f}", f"{margin:+.3f}", f"{suggested_threshold(values):.2f}"])
-    table = tabulate(rows, headers=["accuracy test", "threshold", "min", "median", "max", "std", "margin (min - threshold)", "suggested"], disable_numparse=True)
+    table: str = tabulate(rows, headers=["accuracy test", "threshold", "min", "median", "max", "std", "margin (min - threshold)", "suggested"], disable_numparse=True)
     notes = [f"suggested = the worst seed minus max({MIN_SLACK}, 3 std), rounded down to {STEP}."]
     if flagged:
         notes.append(f"THIN MARGIN (< {THIN_MARGIN}): {', '.join(flagged)}; a correct submission may fail there. Lower the threshold(s) in [datasets.{config.dataset}].")

@@ -20,6 +20,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from ..config import ConfigError, GraderConfig
+from ..grade import SUITES_DIR
 from ..judge.plugin import TestMeta
 from . import package
 from .rubric import RubricError, checked_rubric
@@ -68,7 +69,7 @@ def entries(config_path: str | Path | None, folder: str = "assignment3") -> list
     leaks = package.reference_leaks(files)
     if leaks:
         raise package.PackageError("the handout would carry the reference solution: " + ", ".join(leaks))
-    hidden = [path.name for path in package.SUITES_DIR.glob("test_*.py") if path not in public]
+    hidden = [path.name for path in SUITES_DIR.glob("test_*.py") if path not in public]
     shipped = {Path(entry.name).name for entry in files}
     if shipped & set(hidden):
         raise package.PackageError(f"the handout would carry hidden suites: {sorted(shipped & set(hidden))}")
