@@ -3,7 +3,7 @@
 Layout (Gradescope unpacks it into /autograder/source and runs setup.sh once, then
 run_autograder per submission)::
 
-    setup.sh              Python >= 3.11 beside the system python3, a venv with the pinned
+    setup.sh              a venv from the system python3 (3.10 on Ubuntu 22.04) with the pinned
                           requirements (CPU-only torch), the configured dataset
     run_autograder        grades /autograder/submission into /autograder/results/results.json
     requirements.txt
