@@ -39,7 +39,11 @@ def grade_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in COMMANDS:
-        module = importlib.import_module(COMMANDS[argv[0]][0])
+        try:
+            module = importlib.import_module(COMMANDS[argv[0]][0])
+        except ModuleNotFoundError:  # the student handout ships the grading commands only
+            print(f"'{argv[0]}' is an instructor command; it is not part of this copy of the grader.", file=sys.stderr)
+            return 2
         return int(module.main(argv[1:]))
     args = grade_parser().parse_args(argv)
     return grade(Path(args.submission), Path(args.results), args.config, verbose=not args.quiet)
