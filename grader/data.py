@@ -2,14 +2,15 @@
 Fashion-MNIST / CIFAR-10 read from a local folder in torchvision's on-disk
 layout. Nothing is ever downloaded while grading (see `prefetch` for setup).
 
-torch/torchvision are deliberately not imported here (import time matters);
-sklearn is imported only when the digits are first loaded.
+torch/torchvision are deliberately not imported here (import time matters), and
+neither is sklearn: the digits are read straight from the file it ships.
 """
 
 from __future__ import annotations
 
 import functools
 import gzip
+import importlib.util
 import pickle
 import struct
 from dataclasses import dataclass
@@ -100,13 +101,22 @@ def prefetch(name: str, root: str | Path) -> None:
 
 @functools.lru_cache(maxsize=1)
 def _digits_raw() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits  # lazy: sklearn is slow to import
-
-    bunch = load_digits()
-    x = (bunch.images[:, None] / 16.0).astype(np.float32)  # (1797, 1, 8, 8), [0, 1]
-    y = bunch.target.astype(np.int64)
+    # What sklearn.datasets.load_digits() reads, in 0.05 s instead of the ~1 s of importing sklearn:
+    # one row per image, 64 pixel values (0..16) then the label.
+    with gzip.open(_digits_file(), "rt", encoding="utf-8") as f:
+        rows = np.loadtxt(f, delimiter=",")
+    x = (rows[:, :-1].reshape(-1, 1, 8, 8) / 16.0).astype(np.float32)  # (1797, 1, 8, 8), [0, 1]
+    y = rows[:, -1].astype(np.int64)
     x.flags.writeable = y.flags.writeable = False  # cached: callers get copies
     return x, y
+
+
+def _digits_file() -> Path:
+    """sklearn's bundled digits.csv.gz, found without importing sklearn."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("the digits dataset comes with scikit-learn, which is not installed")
+    return Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz"
 
 
 def _split_digits(val_fraction: float, rng: np.random.Generator):
