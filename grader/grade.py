@@ -6,6 +6,8 @@ that explains it).
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import tempfile
 import time
@@ -27,16 +29,17 @@ GRADER_DIR = Path(__file__).parent
 PROJECT_DIR = GRADER_DIR.parent
 SUITES_DIR = GRADER_DIR / "judge" / "suites"
 TEMPLATE_DIR = PROJECT_DIR / "submission_template"
-PROTECTED = [GRADER_DIR, PROJECT_DIR / "reference"]
+PROTECTED = [GRADER_DIR, PROJECT_DIR / "reference", PROJECT_DIR / ".git"]  # unreadable by the worker user
+FAULT_VARIABLE = "GRADER_INJECT_FAULT"  # "1": fail inside grading, after the workers start (tests of the fallback)
+JUDGE_ENVIRONMENT = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")  # would change how the judge's own pytest runs
 
 
-def stage_submission(submission: Path, stage: Path):  # -> Discovery
-    """Copy the graded files and the grader's provided files and runtime into ``stage``, readable by the worker."""
+def stage_submission(submission: Path, stage: Path, sandbox: Sandbox):  # -> Discovery
+    """Copy the graded files and the grader's provided files and runtime into ``stage``, readable by this grading's worker only."""
     discovery = discover(submission, stage / "submission")
     add_provided_files(TEMPLATE_DIR, stage / "submission")
     shutil.copytree(RUNTIME_DIR, stage / "lib" / "grader_runtime", ignore=shutil.ignore_patterns("__pycache__"))
-    for path in [stage, *stage.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
+    sandbox.share(stage)
     return discovery
 
 
@@ -49,26 +52,41 @@ def part1_violations(stage: Path) -> dict[str, list]:
     return found
 
 
+@contextlib.contextmanager
+def judge_environment():  # -> Iterator[None]
+    """The judge's pytest takes its options from its own pytest.ini only, not from PYTEST_ADDOPTS and the like."""
+    saved = {name: os.environ.pop(name) for name in JUDGE_ENVIRONMENT if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
 def pytest_arguments(verbose: bool) -> list[str]:
     return [str(SUITES_DIR), "-c", str(SUITES_DIR / "pytest.ini"), "--rootdir", str(SUITES_DIR), "--tb=no", "--no-header", "-rN", "-v" if verbose else "-q"]
 
 
 def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, verbose: bool) -> tuple[GradingState, int]:
-    with tempfile.TemporaryDirectory(prefix="grader-") as temporary:
+    with tempfile.TemporaryDirectory(prefix="grader-", ignore_cleanup_errors=True) as temporary:
         stage = Path(temporary)
-        discovery = stage_submission(submission, stage)
-        workers = {part: Worker(part, stage, sandbox, config.worker_start_seconds) for part in ("part1", "part2")}
-        for worker in workers.values():
-            worker.start()  # imports overlap with the judge's own start-up
-        state = GradingState(config, discovery, workers, part1_violations(stage))
+        discovery = stage_submission(submission, stage, sandbox)
+        workers: dict[str, Worker] = {}
         try:
-            exit_code = pytest.main(pytest_arguments(verbose), plugins=[GradingPlugin(state)])
+            for part in ("part1", "part2"):
+                workers[part] = Worker(part, stage, sandbox, config.worker_start_seconds, peers=workers)
+                workers[part].start()  # imports overlap with the judge's own start-up
+            state = GradingState(config, discovery, workers, part1_violations(stage))
+            if os.environ.get(FAULT_VARIABLE) == "1":
+                raise RuntimeError(f"fault injected into the harness ({FAULT_VARIABLE}=1)")
+            with judge_environment():
+                exit_code = pytest.main(pytest_arguments(verbose), plugins=[GradingPlugin(state)])
             if exit_code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
                 leaderboard.measure(state)  # never scored
         finally:
             for worker in workers.values():
                 worker.stop()
-            sandbox.kill_all(None)
+            sandbox.kill_everything()  # results are written only after this: no worker process is left
+            sandbox.remove_leftovers()
     return state, int(exit_code)
 
 
@@ -77,13 +95,13 @@ def grade(submission: Path, results_path: Path, config_path: str | None = None, 
     started = time.monotonic()
     try:
         config = load_config(config_path)
-        sandbox = Sandbox.for_this_machine(config.limits, PROTECTED)
+        sandbox = Sandbox.for_this_machine(config.limits, [*PROTECTED, config.path])
         state, exit_code = run_suites(config, Path(submission), sandbox, verbose)
         if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             raise RuntimeError(f"the test suites could not run (pytest exit code {exit_code})")
         notes = [state.discovery.summary()]
         if not sandbox.confined:
-            notes.append("Unofficial run: not confined (not root), time limits only. The official grade comes from Gradescope.")
+            notes.append("Unofficial run: the worker was not confined (that needs root on Linux), time limits only. The official grade comes from Gradescope.")
         if state.missing_suites:
             notes.append(f"{len(state.missing_suites)} hidden tests are not part of this copy of the grader; they run on Gradescope.")
         board = leaderboard.entries(state)

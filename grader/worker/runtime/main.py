@@ -3,11 +3,19 @@
 Started by the judge as ``python -I -c BOOT LIB_DIR SUBMISSION_DIR PART``. The
 protocol uses private copies of stdin/stdout; the student's prints go to
 stderr, which the judge captures and truncates.
+
+Nothing here is trusted by the judge, which checks every value it receives;
+this side only keeps honest mistakes from spreading: a Part 1 guard that
+student code cannot remove (an audit hook), no answers from forked children,
+and a report of any state a call left behind so that the judge starts a fresh
+worker before the next call.
 """
 from __future__ import annotations
 
-import importlib.abc
+import _thread
+import json
 import os
+import signal
 import sys
 import traceback
 from typing import Any, BinaryIO, Callable
@@ -16,16 +24,136 @@ from . import scenarios, wire
 
 # Part 1 may use NumPy and the standard library only (the contract).
 ALLOWED_IN_PART1 = ("numpy", "part1_scratch", "grader_runtime")
+# Ways around that rule without an import: other programs, native libraries.
+BLOCKED_IN_PART1 = frozenset({
+    "os.exec", "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.system", "os.startfile", "subprocess.Popen",
+    "pty.spawn", "ctypes.dlopen",
+})
+WATCHED_SIGNALS = tuple(getattr(signal, name) for name in (
+    "SIGALRM", "SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGVTALRM", "SIGPROF", "SIGXCPU", "SIGXFSZ", "SIGPIPE", "SIGCHLD",
+) if hasattr(signal, name))
+TIMERS = tuple(getattr(signal, name) for name in ("ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF") if hasattr(signal, name))
+# Modules whose functions the grader's own code relies on in the worker (torch rebinds its own attributes lazily, so
+# it is not watched; its global modes are).
+WATCHED_MODULES = frozenset({
+    "builtins", "numpy", "numpy.testing", "numpy.linalg", "numpy.lib.stride_tricks", "math", "json", "base64", "struct", "io",
+    "os", "signal", "traceback", "importlib",
+})
+PR_SET_NO_NEW_PRIVS = 38
+MISSING = object()
 
 
-class ForbiddenImportBlocker(importlib.abc.MetaPathFinder):
-    """Second line behind the judge's source check: refuse any other import."""
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        top = name.split(".")[0]
+def part1_guard(event: str, args: tuple[Any, ...]) -> None:
+    """Audit hook for the Part 1 worker; once added, no Python code can remove it."""
+    if event == "import":
+        name = str(args[0])
+        top = name.partition(".")[0]
         if top not in ALLOWED_IN_PART1 and top not in sys.stdlib_module_names:
             raise ImportError(f"import of '{name}' is not allowed in Part 1 (NumPy and the standard library only)")
-        return None
+    elif event in BLOCKED_IN_PART1:
+        raise PermissionError(f"{event} is not allowed in Part 1 (NumPy and the standard library only: no other programs or native libraries)")
+
+
+def library_state() -> tuple[Any, ...]:
+    """Global modes of NumPy and torch that one component's code could change for the next."""
+    numpy, torch = sys.modules.get("numpy"), sys.modules.get("torch")
+    state: tuple[Any, ...] = (tuple(sorted(numpy.geterr().items())),) if numpy else ()
+    if torch is not None:
+        state += (
+            torch.is_grad_enabled(), torch.is_inference_mode_enabled(), torch.get_default_dtype(), torch.get_num_threads(),
+            torch.are_deterministic_algorithms_enabled(), torch.is_anomaly_enabled(),
+        )
+    return state
+
+
+class Baseline:
+    """The worker's process-wide state before any student code; a call that changes it gets a fresh worker after it."""
+
+    def __init__(self) -> None:
+        self.modules = {
+            name: (module, dict(vars(module))) for name, module in list(sys.modules.items())
+            if (name in WATCHED_MODULES or name.startswith("grader_runtime")) and isinstance(getattr(module, "__dict__", None), dict)
+        }
+        self.handlers = {sig: signal.getsignal(sig) for sig in WATCHED_SIGNALS}
+        self.cwd = os.getcwd()
+        self.streams = (sys.stdin, sys.stdout, sys.stderr, sys.displayhook, sys.excepthook)
+        self.hooks = (list(sys.meta_path), list(sys.path_hooks))
+        self.limits = (sys.getrecursionlimit(), sys.getswitchinterval())
+        self.threads = _thread._count()
+        self.libraries = library_state()
+
+    def changes(self) -> list[str]:
+        """What the last call left behind (alarms and timers are cancelled on the way)."""
+        found = []
+        if _thread._count() > self.threads:
+            found.append("a thread is still running")
+        if hasattr(signal, "alarm") and signal.alarm(0):
+            found.append("an alarm is pending")
+        for timer in TIMERS:
+            if signal.getitimer(timer) != (0.0, 0.0):
+                signal.setitimer(timer, 0)
+                found.append("an interval timer is set")
+        if any(signal.getsignal(sig) is not handler for sig, handler in self.handlers.items()):
+            found.append("a signal handler was changed")
+        if sys.gettrace() is not None or sys.getprofile() is not None:
+            found.append("a trace or profile function is set")
+        try:
+            cwd = os.getcwd()
+        except OSError:
+            cwd = None
+        if cwd != self.cwd:
+            found.append("the working directory changed")
+        if (sys.stdin, sys.stdout, sys.stderr, sys.displayhook, sys.excepthook) != self.streams:
+            found.append("sys streams or hooks were replaced")
+        if (sys.meta_path, sys.path_hooks) != self.hooks or (sys.getrecursionlimit(), sys.getswitchinterval()) != self.limits:
+            found.append("the import system or interpreter settings changed")
+        try:
+            if library_state() != self.libraries:
+                found.append("a global mode of numpy or torch changed")
+        except Exception:
+            found.append("numpy or torch is broken")
+        for name, (module, saved) in self.modules.items():
+            current = vars(module)
+            changed = [key for key, value in saved.items() if current.get(key, MISSING) is not value]
+            if changed:
+                found.append(f"{name}.{changed[0]} was replaced")
+                if len(found) > 5:
+                    break
+        return found
+
+
+def apply_limits(limits: dict[str, int]) -> None:
+    """The sandbox's resource limits, set by the worker on itself before any student code runs."""
+    if not limits:
+        return
+    import resource
+
+    for name, value in limits.items():
+        resource.setrlimit(getattr(resource, name), (value, value))
+
+
+def limit_cpu(seconds: float | None) -> None:
+    """SIGXCPU once this call has used ``seconds`` of CPU time (the hard limit set at start-up stays as the backstop)."""
+    if seconds is None:
+        return
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = int(usage.ru_utime + usage.ru_stime + seconds) + 1
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
+
+
+def forbid_new_privileges() -> None:
+    """No setuid program run by student code gains privileges (Linux; inherited by every child)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 def take_protocol_streams() -> tuple[BinaryIO, BinaryIO]:
@@ -40,40 +168,77 @@ def take_protocol_streams() -> tuple[BinaryIO, BinaryIO]:
     return requests, replies
 
 
+def _text(value: Any, limit: int) -> str:
+    try:
+        return str(value)[:limit]
+    except BaseException:  # a student exception whose __str__ fails
+        return f"<{type(value).__name__} that cannot be printed>"
+
+
 def describe_error(error: BaseException, submission_dir: str) -> dict[str, Any]:
     """Type, message and the student's own frames of the traceback."""
-    frames = [
-        f"{os.path.basename(frame.filename)}, line {frame.lineno}, in {frame.name}: {(frame.line or '').strip()}"
-        for frame in traceback.extract_tb(error.__traceback__)
-        if frame.filename.startswith(submission_dir)
-    ]
-    if isinstance(error, SyntaxError) and error.filename:
-        frames.append(f"{os.path.basename(error.filename)}, line {error.lineno}: {(error.text or '').strip()}")
-    return {"type": type(error).__name__, "message": str(error)[:2000], "frames": frames[-5:]}
+    try:
+        frames = [
+            f"{os.path.basename(frame.filename)}, line {frame.lineno}, in {frame.name}: {(frame.line or '').strip()}"
+            for frame in traceback.extract_tb(error.__traceback__)
+            if frame.filename.startswith(submission_dir)
+        ]
+        if isinstance(error, SyntaxError) and error.filename:
+            frames.append(f"{os.path.basename(error.filename)}, line {error.lineno}: {(error.text or '').strip()}")
+    except BaseException:
+        frames = []
+    return {"type": type(error).__name__, "message": _text(error, 2000), "frames": frames[-5:]}
 
 
-def serve(requests: BinaryIO, replies: BinaryIO, submission_dir: str) -> None:
+def send(replies: BinaryIO, request_id: int, reply: dict[str, Any]) -> None:
+    """End the call's output with its marker, then send the reply (or say why the result cannot be sent)."""
+    try:
+        frame = wire.encode_frame({"id": request_id, **reply})
+    except BaseException as error:  # an object array, a custom object, a cycle, ...
+        message = f"returned something that cannot be sent to the grader ({_text(error, 300)}); return plain numpy arrays and numbers"
+        frame = wire.encode_frame({"id": request_id, "ok": False, "restart": reply.get("restart"), "error": {"type": "ContractError", "message": message}})
+    try:
+        sys.stderr.flush()
+    except BaseException:
+        pass
+    try:
+        os.write(2, wire.end_marker(request_id))
+    except OSError:
+        pass
+    replies.write(frame)
+    replies.flush()
+
+
+def serve(requests: BinaryIO, replies: BinaryIO, submission_dir: str, baseline: Baseline, worker_pid: int) -> None:
     while True:
         request = wire.read_frame(requests)
         handler: Callable[..., Any] = scenarios.REGISTRY[request["scenario"]]
+        limit_cpu(request.get("cpu_seconds"))
         try:
             reply = {"ok": True, "result": handler(**request["args"])}
         except BaseException as error:  # SystemExit and KeyboardInterrupt from student code too
             reply = {"ok": False, "error": describe_error(error, submission_dir)}
-        sys.stderr.flush()
-        os.write(2, wire.end_marker(request["id"]))
-        wire.write_frame(replies, {"id": request["id"], **reply})
+        if os.getpid() != worker_pid:
+            os._exit(0)  # a child forked by student code came back here: only the worker answers
+        left_behind = baseline.changes()
+        if left_behind:
+            reply["restart"] = left_behind
+        send(replies, request["id"], reply)
 
 
-def main(submission_dir: str, part: str) -> None:
+def main(submission_dir: str, part: str, limits: str = "{}") -> None:
     requests, replies = take_protocol_streams()
-    sys.path.insert(0, submission_dir)
+    worker_pid = os.getpid()
+    apply_limits(json.loads(limits))
+    forbid_new_privileges()
     sys.dont_write_bytecode = True
     scenarios.preload(part)
     if part == "part1":
-        sys.meta_path.insert(0, ForbiddenImportBlocker())
-    wire.write_frame(replies, {"ready": True, "pid": os.getpid()})
+        sys.addaudithook(part1_guard)
+    sys.path.insert(0, submission_dir)  # after the grader's own imports, so nothing there can shadow them
+    baseline = Baseline()
+    wire.write_frame(replies, {"ready": True, "pid": worker_pid})
     try:
-        serve(requests, replies, submission_dir)
+        serve(requests, replies, submission_dir, baseline, worker_pid)
     except EOFError:
         os._exit(0)

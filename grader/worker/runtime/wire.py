@@ -16,12 +16,16 @@ from typing import Any, BinaryIO
 import numpy as np
 
 HEADER = struct.Struct(">Q")
-MAX_FRAME_BYTES = 256 * 1024 * 1024
+MAX_FRAME_BYTES = 64 * 1024 * 1024
 NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float
 
 
 class WireError(ValueError):
     """A frame or value that the judge refuses to accept."""
+
+
+class RejectedValue(WireError):
+    """A complete frame whose content the judge refuses; the stream itself is still in step."""
 
 
 def _encode_default(value: Any) -> Any:
@@ -41,9 +45,9 @@ def _decode_object(obj: dict[str, Any]) -> Any:
         raw = base64.b64decode(obj["__ndarray__"], validate=True)
         array = np.load(io.BytesIO(raw), allow_pickle=False)
     except Exception as error:  # a malformed array is the sender's fault
-        raise WireError(f"malformed array: {error}") from None
-    if array.dtype.kind not in NUMERIC_KINDS:
-        raise WireError(f"array of dtype {array.dtype} is not a plain numeric array")
+        raise RejectedValue(f"malformed array: {error}") from None
+    if type(array) is not np.ndarray or array.dtype.kind not in NUMERIC_KINDS or array.dtype.fields is not None:
+        raise RejectedValue(f"array of dtype {array.dtype} is not a plain numeric array")
     return array
 
 
@@ -56,8 +60,8 @@ def loads(data: bytes) -> Any:
     """Parse a message; arrays come back as plain ``np.ndarray``."""
     try:
         return json.loads(data.decode("utf-8"), object_hook=_decode_object)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise WireError(f"malformed frame: {error}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise RejectedValue(f"malformed frame: {error}") from None
 
 
 def end_marker(request_id: int) -> bytes:
@@ -65,9 +69,14 @@ def end_marker(request_id: int) -> bytes:
     return f"\n\x00end-of-call-{request_id}\x00\n".encode()
 
 
-def write_frame(stream: BinaryIO, message: Any) -> None:
+def encode_frame(message: Any) -> bytes:
+    """One frame: length header and JSON payload (raises if ``message`` holds something that cannot be sent)."""
     payload = dumps(message)
-    stream.write(HEADER.pack(len(payload)) + payload)
+    return HEADER.pack(len(payload)) + payload
+
+
+def write_frame(stream: BinaryIO, message: Any) -> None:
+    stream.write(encode_frame(message))
     stream.flush()
 
 
