@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -43,6 +44,7 @@ class Discovery:
     found: dict[str, str]  # graded path -> where it was in the submission
     missing: tuple[str, ...] = ()
     ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # files that could not be read (a damaged .zip, a file over the size limit)
 
     def file_of(self, component: str) -> str:
         return next(path for path, components in COMPONENTS_BY_FILE.items() if component in components)
@@ -59,8 +61,8 @@ class Discovery:
     def summary(self) -> str:
         """One message: what was expected, what was found, what is missing."""
         if not self.missing and not self.ambiguous:
-            return f"Found all {len(GRADED_FILES)} graded files."
-        lines = [f"Found {len(self.found)} of {len(GRADED_FILES)} graded files."]
+            return "\n".join([f"Found all {len(GRADED_FILES)} graded files.", *self.notes])
+        lines = [f"Found {len(self.found)} of {len(GRADED_FILES)} graded files.", *self.notes]
         lines += [f"  missing: {path} (no points for {', '.join(COMPONENTS_BY_FILE[path])})" for path in self.missing]
         lines += [f"  ambiguous: {path} found at {', '.join(where)}" for path, where in self.ambiguous.items()]
         lines += [f"  found: {path} (at {where})" for path, where in self.found.items()]
@@ -77,25 +79,46 @@ def is_ignored(path: PurePosixPath) -> bool:
     )
 
 
-def list_candidates(submission: Path) -> dict[str, bytes]:
-    """Every file of the submission whose name is a graded name, with its bytes."""
-    graded_names = {PurePosixPath(path).name for path in GRADED_FILES}
-    if submission.is_file() and zipfile.is_zipfile(submission):
-        with zipfile.ZipFile(submission) as archive:
-            return {
-                info.filename: archive.read(info)
-                for info in archive.infolist()
-                if not info.is_dir() and PurePosixPath(info.filename).name in graded_names
-                and not is_ignored(PurePosixPath(info.filename)) and info.file_size <= MAX_FILE_BYTES
-            }
+GRADED_NAMES = {PurePosixPath(path).name for path in GRADED_FILES}
+
+
+def list_candidates(submission: Path) -> tuple[dict[str, bytes], list[str]]:
+    """Every file of the submission whose name is a graded name, with its bytes; and what could not be read."""
+    if submission.is_file() and (zipfile.is_zipfile(submission) or submission.suffix.lower() == ".zip"):
+        return list_zip_candidates(submission)
     if not submission.is_dir():
         raise FileNotFoundError(f"submission {submission} is neither a folder nor a .zip file")
-    return {
-        path.relative_to(submission).as_posix(): path.read_bytes()
-        for path in sorted(submission.rglob("*.py"))
-        if path.name in graded_names and path.is_file() and not path.is_symlink()
-        and not is_ignored(PurePosixPath(path.relative_to(submission).as_posix())) and path.stat().st_size <= MAX_FILE_BYTES
-    }
+    candidates, notes = {}, []
+    for path in sorted(submission.rglob("*.py")):  # symlinked folders are not entered
+        relative = PurePosixPath(path.relative_to(submission).as_posix())
+        if path.name not in GRADED_NAMES or is_ignored(relative) or path.is_symlink() or not path.is_file():
+            continue
+        if path.stat().st_size > MAX_FILE_BYTES:
+            notes.append(f"  skipped: {relative} is larger than {MAX_FILE_BYTES // 1024} KiB")
+            continue
+        candidates[str(relative)] = path.read_bytes()
+    return candidates, notes
+
+
+def list_zip_candidates(archive_path: Path) -> tuple[dict[str, bytes], list[str]]:
+    """Like ``list_candidates`` for a .zip: a damaged archive or member is a note, not a failure."""
+    candidates, notes = {}, []
+    try:
+        with zipfile.ZipFile(archive_path) as archive:
+            for info in archive.infolist():
+                name = PurePosixPath(info.filename.replace("\\", "/"))  # zips made on Windows may use backslashes
+                if info.is_dir() or name.name not in GRADED_NAMES or is_ignored(name):
+                    continue
+                if info.file_size > MAX_FILE_BYTES:
+                    notes.append(f"  skipped: {name} is larger than {MAX_FILE_BYTES // 1024} KiB")
+                    continue
+                try:
+                    candidates[str(name)] = archive.read(info)
+                except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError, OSError) as error:
+                    notes.append(f"  unreadable: {name} in {archive_path.name} ({error})")
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        notes.append(f"  unreadable: {archive_path.name} is not a valid .zip file ({error})")
+    return candidates, notes
 
 
 def choose(graded: str, copies: dict[str, bytes]) -> str | None:
@@ -108,7 +131,7 @@ def choose(graded: str, copies: dict[str, bytes]) -> str | None:
 
 def discover(submission: Path, destination: Path) -> Discovery:
     """Copy the graded files found in ``submission`` into ``destination`` in the template's layout."""
-    candidates = list_candidates(submission)
+    candidates, notes = list_candidates(submission)
     found, ambiguous = {}, {}
     for graded in GRADED_FILES:
         copies = {where: data for where, data in candidates.items() if PurePosixPath(where).name == PurePosixPath(graded).name}
@@ -123,7 +146,7 @@ def discover(submission: Path, destination: Path) -> Discovery:
         target.write_bytes(copies[chosen])
         found[graded] = chosen
     missing = [path for path in check_submitted_files(GRADED_FILES, base=str(destination)) if path not in ambiguous]
-    return Discovery(found, tuple(missing), ambiguous)
+    return Discovery(found, tuple(missing), ambiguous, tuple(notes))
 
 
 def add_provided_files(template: Path, destination: Path) -> None:
