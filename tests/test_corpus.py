@@ -1,0 +1,149 @@
+"""The corpus: every correct style gets full marks, every single-bug mutant loses points in its own component only.
+
+One run of ``python -m grader corpus`` grades every case (two at a time); the
+per-case tests read its JSON. The structural tests need no grading.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader import corpus
+from grader.corpus import COMPONENT_NAMES, COMPONENTS, Case, CorpusError, Grading
+
+from conftest import ROOT
+
+CASES = corpus.load_corpus()
+CORRECT = [case for case in CASES if case.kind == "correct"]
+MUTANTS = [case for case in CASES if case.kind == "mutant"]
+JOBS = max(1, min(4, os.cpu_count() or 1))
+
+
+# --- the corpus itself ---------------------------------------------------------------------------
+
+def test_corpus_is_large_enough():
+    assert len(CORRECT) >= 10
+    assert len(MUTANTS) >= 40
+
+
+def test_every_component_has_mutants():
+    covered = {component for case in MUTANTS for component in case.components}
+    assert covered == set(COMPONENTS)
+
+
+@pytest.mark.parametrize("case", [case for case in MUTANTS if case.base != "reference"], ids=repr)
+def test_mutant_is_its_base_with_one_small_change(case: Case):
+    assert 0 < case.changed_lines() <= corpus.MAX_CHANGED_LINES
+
+
+def test_a_case_with_a_stray_file_is_rejected(tmp_path: Path):
+    folder = tmp_path / "mutants" / "stray"
+    (folder / "part1_scratch").mkdir(parents=True)
+    (folder / "part1_scratch" / "conv.py").write_text("")
+    (folder / "conftest.py").write_text("")
+    (folder / "case.toml").write_text('description = "x"\ncomponent = "conv"\n')
+    with pytest.raises(CorpusError, match="conftest.py"):
+        corpus.load_corpus(tmp_path)
+
+
+def test_a_mutant_must_name_a_component_of_its_files(tmp_path: Path):
+    folder = tmp_path / "mutants" / "wrong_component"
+    (folder / "part1_scratch").mkdir(parents=True)
+    (folder / "part1_scratch" / "relu.py").write_text("")
+    (folder / "case.toml").write_text('description = "x"\ncomponent = "conv"\n')
+    with pytest.raises(CorpusError, match="component"):
+        corpus.load_corpus(tmp_path)
+
+
+# --- the verdict, without grading ----------------------------------------------------------------
+
+def fake(case: Case, score: float, failed: list[tuple[str, list[str], str]], visibility: str = "visible") -> Grading:
+    tests = [{"name": name, "tags": tags, "output": output, "visibility": visibility} for name, tags, output in failed]
+    return Grading(case, score=score, max_score=100.0, failed=tests)
+
+
+MESSAGE = "Conv2D(...): forward\n  forward output differs from torch\n  Hint: cross-correlation"
+
+
+def test_a_correct_case_that_loses_points_is_wrong():
+    assert fake(CORRECT[0], 100.0, []).problems() == []
+    assert fake(CORRECT[0], 99.5, [("conv: forward", ["conv"], MESSAGE)]).problems()
+
+
+def test_a_mutant_is_wrong_when_uncaught_or_when_it_costs_another_component():
+    conv = next(case for case in MUTANTS if case.components == ("conv",))
+    assert fake(conv, 100.0, []).problems() == ["not caught: full marks"]
+    assert fake(conv, 95.0, [("conv: forward", ["conv"], MESSAGE)]).problems() == []
+    assert fake(conv, 95.0, [("conv: forward", ["conv"], MESSAGE), ("relu: dx", ["relu"], "ReLU")]).problems()
+    assert fake(conv, 95.0, [("scratch", ["conv", "relu", "accuracy"], "Conv2D -> ReLU\n  Hint: x")]).problems() == []
+
+
+def test_feedback_must_be_short_and_name_the_component():
+    conv = next(case for case in MUTANTS if case.components == ("conv",))
+    assert fake(conv, 95.0, [("conv: forward", ["conv"], "\n".join(["Conv2D"] * 11))]).problems()
+    assert fake(conv, 95.0, [("conv: forward", ["conv"], "something differs")]).problems()
+    hidden = fake(conv, 95.0, [("conv: forward", ["conv"], MESSAGE), ("hidden", ["conv"], "details")])
+    hidden.failed[1]["visibility"] = "after_published"
+    assert any("hidden" in problem for problem in hidden.problems())
+
+
+# --- one grading of the whole corpus -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    path = tmp_path_factory.mktemp("corpus") / "corpus.json"
+    done = subprocess.run([sys.executable, "-m", "grader", "corpus", "--jobs", str(JOBS), "--json", str(path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    document = json.loads(path.read_text()) if path.exists() else {"cases": []}
+    return {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr,
+            "rows": {(row["kind"], row["case"]): row for row in document["cases"]}}
+
+
+def row_of(graded: dict, case: Case) -> dict:
+    row = graded["rows"].get((case.kind, case.name))
+    assert row is not None, f"{case!r} was not graded: {graded['stderr'][-2000:]}"
+    return row
+
+
+@pytest.mark.slow
+def test_command_prints_the_matrix_and_succeeds(graded: dict):
+    assert graded["returncode"] == 0, graded["stdout"][-3000:]
+    lines = graded["stdout"].splitlines()
+    assert lines[0].split()[:3] == ["case", "kind", "expected"]
+    for case in CASES:
+        assert any(line.split()[:2] == [case.name, case.kind] for line in lines), case
+    assert f"correct submissions with full marks: {len(CORRECT)}/{len(CORRECT)}" in graded["stdout"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CORRECT, ids=repr)
+def test_correct_style_gets_full_marks(graded: dict, case: Case):
+    row = row_of(graded, case)
+    assert row["problems"] == [] and row["verdict"] == "OK"
+    assert row["score"] == row["max_score"] == 100, row["failed_tests"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", MUTANTS, ids=repr)
+def test_mutant_loses_points_only_in_its_component(graded: dict, case: Case):
+    row = row_of(graded, case)
+    assert row["problems"] == [] and row["verdict"] == "OK"
+    assert row["score"] < row["max_score"]
+    assert set(row["lost"]) & set(case.components) == set(case.components)
+    for test in row["failed"]:
+        assert set(test["tags"]) & set(case.components), f"{test['name']} is not tagged {case.components}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", MUTANTS, ids=repr)
+def test_mutant_first_failure_is_short_and_says_what_and_why(graded: dict, case: Case):
+    message = row_of(graded, case)["first_feedback"]
+    assert 2 <= len(message.splitlines()) <= corpus.MAX_FEEDBACK_LINES, message
+    assert any(COMPONENT_NAMES[component] in message.splitlines()[0] for component in case.components), message
+    says_why = "Hint:" in message or "Your values equal" in message or ("raised" in message and "in your code:" in message)
+    assert says_why, message
