@@ -60,6 +60,17 @@ class LayerCase:
             return (n, i["out_features"])
         return self.x_shape
 
+    def axes(self, quantity: str) -> tuple[str, ...]:
+        """Names of the axes of ``quantity`` ("out", "dx", "dw", "db"), for saying where values are wrong."""
+        images = ("sample", "channel", "row", "column")
+        if quantity in ("out", "dx"):
+            if self.component in ("conv", "maxpool"):
+                return images
+            return ("sample", "output") if self.component == "linear" and quantity == "out" else ("sample",)
+        if self.component == "conv":
+            return ("output channel", "input channel", "kernel row", "kernel column")[: 4 if quantity == "dw" else 1]
+        return ("output", "input")[: 2 if quantity == "dw" else 1]
+
     @property
     def step(self) -> float:
         """Finite-difference step: exact for linear maps, below the gaps for kinks."""

@@ -1,10 +1,14 @@
 """Every message a student reads comes from here: what was called, what differs, by how much, where, and why it might."""
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, NoReturn, Sequence
 
 import numpy as np
 import pytest
+
+if TYPE_CHECKING:
+    from .compare import Difference
 
 GENERIC_HIDDEN = "This test failed; its details are hidden until grades are published."
 
@@ -22,23 +26,71 @@ def index_text(index: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(int(i)) for i in index) + "]"
 
 
-def mismatch(quantity: str, actual: np.ndarray, expected: np.ndarray, allowed: np.ndarray, call: str, hint: str, against: str) -> NoReturn:
+def ratio_text(ratio: Fraction | float) -> str:
+    if ratio == -1:
+        return "the negative of"
+    if isinstance(ratio, Fraction):
+        return f"{ratio.numerator} times" if ratio.denominator == 1 else f"{ratio} of"
+    return f"{ratio:.4g} times"
+
+
+def axis_text(axis: int, indices: tuple[int, ...], length: int, axes: Sequence[str]) -> str:
+    name = axes[axis] if axis < len(axes) else f"axis {axis}"
+    shown = ", ".join(map(str, indices[:6])) + (", ..." if len(indices) > 6 else "")
+    return f"{name}{'s' if len(indices) > 1 and axis < len(axes) else ''} {shown} (of {length})"
+
+
+def pattern_lines(found: "Difference", axes: Sequence[str]) -> list[str]:
+    """What the wrong values have in common, when something simple does: the likeliest pointer to the cause."""
+    lines = []
+    if found.mistake:
+        lines.append(f"  Your values equal {found.mistake}.")
+    elif found.ratio is not None:
+        lines.append(f"  Every value is {ratio_text(found.ratio)} the expected one.")
+    if found.spurious and not found.mistake:
+        lines.append(f"  {found.spurious} values are non-zero where the expected value is exactly 0.")
+    if found.missing and not found.mistake:
+        lines.append(f"  {found.missing} values are 0 where the expected value is not.")
+    narrow = [place for place in found.confined if 2 * len(place[1]) <= place[2]]
+    if narrow and not found.mistake:
+        lines.append("  All wrong values are in " + " and ".join(axis_text(*place, axes) for place in narrow[:3]) + ".")
+    return lines
+
+
+def mismatch(quantity: str, found: "Difference", call: str, hint: str, against: str, axes: Sequence[str] = ()) -> NoReturn:
     __tracebackhide__ = True
-    error = np.abs(actual.astype(np.float64) - expected)
-    worst = np.unravel_index(int(np.argmax(error - allowed)), error.shape) if error.ndim else ()
-    scale = float(np.max(np.abs(expected))) or 1.0
     fail(
         call,
-        f"  {quantity} differs from {against}: max abs error {error[worst]:.3g} at {index_text(worst)} "
-        f"(got {actual[worst]:.6g}, expected {expected[worst]:.6g}; {error[worst] / scale:.1%} of the largest expected value)",
-        f"  {int(np.sum(error > allowed))} of {error.size} values are outside the tolerance",
+        f"  {quantity} differs from {against}: max abs error {found.error:.3g} at {index_text(found.worst)} "
+        f"(got {found.got:.6g}, expected {found.expected:.6g}; {found.error / (found.largest or 1.0):.1%} of the largest expected value)",
+        f"  {found.outside} of {found.size} values are outside the tolerance",
+        *pattern_lines(found, axes),
         hint_line(hint),
     )
 
 
+def shape_relation(actual: tuple[int, ...], expected: tuple[int, ...]) -> str:
+    """How a wrong shape relates to the expected one, when simply."""
+    size, wanted = int(np.prod(actual)), int(np.prod(expected))
+    if size == 0:
+        return "it is empty"
+    if len(actual) == len(expected) > 1 and actual == expected[::-1]:
+        return "the expected shape reversed: transposed?"
+    if size == wanted:
+        return f"the same {size} values in another shape: a missing reshape?"
+    if len(actual) == len(expected) + 1 and (actual[1:] == expected or actual[:-1] == expected):
+        extra = actual[0] if actual[1:] == expected else actual[-1]
+        return f"one axis more than expected, of length {extra}: not summed over it?"
+    if len(actual) == len(expected):
+        off = [f"axis {axis} is {got} instead of {want}" for axis, (got, want) in enumerate(zip(actual, expected)) if got != want]
+        return "; ".join(off)
+    return ""
+
+
 def wrong_shape(quantity: str, actual: tuple[int, ...], expected: tuple[int, ...], call: str, hint: str) -> NoReturn:
     __tracebackhide__ = True
-    fail(call, f"  {quantity} has shape {tuple(actual)}, expected {tuple(expected)}", hint_line(hint))
+    relation = shape_relation(tuple(actual), tuple(expected))
+    fail(call, f"  {quantity} has shape {tuple(actual)}, expected {tuple(expected)}" + (f" ({relation})" if relation else ""), hint_line(hint))
 
 
 def not_finite(quantity: str, actual: np.ndarray, call: str) -> NoReturn:
@@ -47,9 +99,10 @@ def not_finite(quantity: str, actual: np.ndarray, call: str) -> NoReturn:
     fail(call, f"  {quantity} contains {len(bad)} NaN/inf values, the first at {index_text(tuple(bad[0]))}")
 
 
-def scalar_mismatch(quantity: str, actual: float, expected: float, call: str, hint: str) -> NoReturn:
+def scalar_mismatch(quantity: str, actual: float, expected: float, call: str, hint: str, ratio: Fraction | None = None) -> NoReturn:
     __tracebackhide__ = True
-    fail(call, f"  {quantity} is {actual:.6g}, expected {expected:.6g} (difference {actual - expected:+.3g})", hint_line(hint))
+    pattern = f"  That is {ratio_text(ratio)} the expected value." if ratio is not None else ""
+    fail(call, f"  {quantity} is {actual:.6g}, expected {expected:.6g} (difference {actual - expected:+.3g})", pattern, hint_line(hint))
 
 
 def student_error(call: str, error: dict[str, Any]) -> NoReturn:

@@ -23,7 +23,8 @@ def forward_shape(student: Student, case: LayerCase, hint: str) -> None:
 def forward_matches_torch(student: Student, case: LayerCase, hint: str) -> None:
     call = f"{case.call}: forward"
     result = student.run("layer.forward", call, cache_key=case.key, **_args(case))
-    compare.check_array("forward output", result["out"], oracle.layer_reference(case)["out"], call=call, hint=hint)
+    compare.check_array("forward output", result["out"], oracle.layer_reference(case)["out"], call=call, hint=hint,
+                        axes=case.axes("out"), mistakes=lambda: oracle.layer_mistakes(case, "out"))
 
 
 def backward(student: Student, case: LayerCase) -> dict[str, Any]:
@@ -35,7 +36,8 @@ def backward_matches_torch(student: Student, case: LayerCase, gradient: str, hin
     """``gradient`` is "dx", "dw" or "db"; the returned dx or the attribute after backward."""
     result = backward(student, case)
     expected = oracle.layer_reference(case)[gradient]
-    compare.check_array(gradient, result[gradient], expected, call=f"{case.call}: forward, then backward", hint=hint)
+    compare.check_array(gradient, result[gradient], expected, call=f"{case.call}: forward, then backward", hint=hint,
+                        axes=case.axes(gradient), mistakes=lambda: oracle.layer_mistakes(case, gradient))
 
 
 def gradients_match_finite_differences(student: Student, case: LayerCase, hints: dict[str, str]) -> None:

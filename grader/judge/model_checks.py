@@ -9,7 +9,7 @@ import torch
 
 from ..config import GraderConfig
 from ..worker.runtime import trusted
-from . import compare, feedback, training
+from . import compare, feedback, oracle, training
 from .plugin import Student
 
 NAMES = {"twolayer": "TwoLayerNet", "vanilla_cnn": "VanillaCNN"}
@@ -58,7 +58,8 @@ def output_shape(student: Student, component: str, init: dict[str, Any]) -> None
     x = sample_input(init)
     call = f"{describe_call(component, init)} on input of shape {x.shape}"
     logits = student.run("model.logits", call, component=component, init=init, layers=None, x=x)["logits"]
-    compare.check_shape("output", logits, (len(x), init["num_classes"]), call=call, hint="return one row of logits per sample")
+    compare.check_shape("output", logits, (len(x), init["num_classes"]), call=call,
+                        hint="return one row of num_classes logits per sample; flatten (N, ...) inputs with torch.flatten(x, 1) before an nn.Linear")
 
 
 def logits_match(student: Student, component: str, init: dict[str, Any], hint: str) -> None:
@@ -66,7 +67,8 @@ def logits_match(student: Student, component: str, init: dict[str, Any], hint: s
     model = grader_model(component, init, seed=1)
     call = f"{describe_call(component, init)} with the grader's weights, on input of shape {x.shape}"
     logits = student.run("model.logits", call, component=component, init=init, layers=trusted.extract_layers(model), x=x)["logits"]
-    compare.check_array("logits", logits, trusted.logits_of(model, x).astype(np.float64), call=call, hint=hint, against="the contract's architecture")
+    compare.check_array("logits", logits, trusted.logits_of(model, x).astype(np.float64), call=call, hint=hint, against="the contract's architecture",
+                        axes=("sample", "class"), mistakes=lambda: oracle.model_mistakes(component, model, x))
 
 
 def trained_accuracy(student: Student, config: GraderConfig, component: str, scenario: str, recipe_name: str) -> None:

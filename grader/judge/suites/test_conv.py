@@ -16,7 +16,7 @@ CASES = [
 HINTS = {
     "shape": "H_out = (H + 2*padding - kernel_size) // stride + 1, and the same for W",
     "forward": "cross-correlation (no kernel flip), zero padding, one bias per output channel, every input channel summed",
-    "dx": "pad dout's contributions into a padded dx and crop it; overlapping windows must add (+=), not overwrite",
+    "dx": "add each window's share into a padded dx (+=: overlapping windows add up), then crop it with [p:p+H, p:p+W] (p:-p is empty when p = 0)",
     "dw": "dw[o, c, i, j] sums dout[n, o] times the (padded, strided) input window at offset (i, j) over batch and positions",
     "db": "db sums dout over the batch and all spatial positions (axes 0, 2, 3)",
 }

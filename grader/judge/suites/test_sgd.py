@@ -30,6 +30,13 @@ def sgd_inputs(name):
     return layers, grads
 
 
+def likely_mistakes(options, layers, grads, step, index, name):
+    """What a wrong step() often leaves in parameter ``name`` of the ``index``-th layer with parameters after ``step`` steps."""
+    before = [spec for spec in layers if spec] if step == 1 else oracle.sgd_history(options, layers, grads)[step - 2]
+    unchanged = ("the parameter's value before this step: it was not updated (read weight, bias, dw and db from each layer at every step)", before[index - 1][name])
+    return [unchanged] + [(what, wrong[step - 1][index - 1][name]) for what, wrong in oracle.sgd_mistakes(options, layers, grads)]
+
+
 @pytest.mark.parametrize("name", OPTIONS)
 def test_step_matches_torch(student, name):
     options = OPTIONS[name]
@@ -41,4 +48,7 @@ def test_step_matches_torch(student, name):
     for step, (got, want) in enumerate(zip(history, expected), start=1):
         for index, (got_layer, want_layer) in enumerate(zip(got, want), start=1):
             for name_ in ("weight", "bias"):
-                compare.check_array(f"{name_} of layer {index} after step {step}", got_layer[name_], want_layer[name_], call=call, hint=HINTS[name], against="torch.optim.SGD")
+                matched = f" (after step {step - 1} it matched)" if step > 1 else ""
+                compare.check_array(f"{name_} of layer {index} after step {step}{matched}", got_layer[name_], want_layer[name_], call=call,
+                                    hint=HINTS[name], against="torch.optim.SGD", axes=("row", "column") if name_ == "weight" else ("entry",),
+                                    mistakes=lambda: likely_mistakes(options, layers, grads, step, index, name_))

@@ -25,12 +25,10 @@ def batches(events):
     return groups
 
 
-def test_updates_parameters_like_reference(observed):
-    case, result = observed
-    _, expected = loops.replay_train_epoch(case)
-    for name in loops.parameter_names():
-        compare.check_array(f"parameter {name} after the epoch", result["state"].get(name), expected[name].astype("float64"), call=CALL,
-                            hint="per batch: zero_grad, forward, loss, backward, step, in that order", against="the contract's loop")
+def first_batch(events):
+    """The calls up to the second forward pass, e.g. "zero_grad, forward, backward, step"."""
+    forwards = [i for i, event in enumerate(events) if event["event"] == "forward"]
+    return ", ".join(event["event"] for event in events[: forwards[1] if len(forwards) > 1 else len(events)]) or "no calls"
 
 
 def test_uses_training_mode(observed):
@@ -53,9 +51,21 @@ def test_steps_once_per_batch(observed):
     _, result = observed
     groups = batches(result["events"])
     pattern = [[e["event"] for e in group if e["event"] in ("backward", "step")] for group in groups]
-    if len(groups) != 3 or any(p != ["backward", "step"] for p in pattern):
+    if len(groups) != 3:
+        feedback.fail(CALL, f"  the model's forward ran {len(groups)} times for 3 batches; the calls after each were {pattern}",
+                      "  Hint: one forward pass per batch; take the loss and the predictions for the accuracy from its outputs")
+    if any(p != ["backward", "step"] for p in pattern):
         feedback.fail(CALL, f"  per batch, after the forward pass, the calls were {pattern}; expected ['backward', 'step'] for each of 3 batches",
-                      "  Hint: one loss.backward() then one optimizer.step() per batch")
+                      "  Hint: one loss.backward() then one optimizer.step() per batch, in that order")
+
+
+def test_updates_parameters_like_reference(observed):
+    case, result = observed
+    _, expected = loops.replay_train_epoch(case)
+    for name in loops.parameter_names():
+        compare.check_array(f"parameter {name} after the epoch", result["state"].get(name), expected[name].astype("float64"), call=CALL,
+                            hint=f"per batch: zero_grad, forward, loss, backward, step, in that order (yours began: {first_batch(result['events'])})",
+                            against="the contract's loop")
 
 
 def test_returns_mean_loss_per_sample(observed):
