@@ -35,10 +35,11 @@ class Conv2D:
     """Cross-correlation with zero padding, like ``torch.nn.functional.conv2d``.
 
     The layer works internally on images in batch-last ``(C, H, W, N)`` layout.
-    There, the pixels that one kernel offset ``(i, j)`` reads for a whole output
-    row form one contiguous run of memory. That makes both the im2col copy in
-    ``forward`` and the scatter-add in ``backward`` long, cheap memory passes,
-    and the convolution itself becomes one matrix product.
+    There, the values that one kernel offset ``(i, j)`` meets along an output
+    row lie next to each other in memory (``W_out * N`` of them for stride 1),
+    so the im2col copy in ``forward`` and the scatter-add in ``backward`` are a
+    few long memory passes instead of many short ones, and the convolution
+    itself is one matrix product.
 
     Attributes:
         weight: Kernels, shape ``(C_out, C_in, k, k)``.

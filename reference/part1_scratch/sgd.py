@@ -53,6 +53,7 @@ class SGD:
                 param = getattr(layer, name)
                 g = getattr(layer, grad_name) + self.weight_decay * param
                 if self.momentum:
+                    # The velocity starts as g itself, as in torch (not as 0).
                     if name in velocities:
                         g = self.momentum * velocities[name] + g
                     velocities[name] = g

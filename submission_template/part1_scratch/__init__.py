@@ -1,0 +1,1 @@
+"""Part 1: a convolutional network from scratch in NumPy."""

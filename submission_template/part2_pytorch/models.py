@@ -1,0 +1,75 @@
+"""The two PyTorch models of Part 2."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class TwoLayerNet(nn.Module):
+    """Two fully connected layers with a sigmoid in between."""
+
+    def __init__(self, input_dim: int, hidden_size: int, num_classes: int) -> None:
+        """Creates the layers: ``nn.Linear(input_dim, hidden_size)`` and
+        ``nn.Linear(hidden_size, num_classes)``.
+
+        Args:
+            input_dim: Number of values in one flattened sample.
+            hidden_size: Width of the hidden layer.
+            num_classes: Number of output logits.
+        """
+        super().__init__()
+        # TODO: Task twolayer.
+        raise NotImplementedError("Task twolayer: create the layers in TwoLayerNet.__init__")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Flatten -> Linear -> sigmoid -> Linear.
+
+        Args:
+            x: Samples, shape ``(N, ...)`` with ``input_dim`` values each.
+
+        Returns:
+            Logits (no softmax), shape ``(N, num_classes)``.
+
+        Hint:
+            ``torch.flatten(x, start_dim=1)`` flattens each sample;
+            ``torch.sigmoid`` is the activation.
+        """
+        # TODO: Task twolayer.
+        raise NotImplementedError("Task twolayer: implement TwoLayerNet.forward")
+
+
+class VanillaCNN(nn.Module):
+    """Conv(7x7, 32 channels) -> ReLU -> MaxPool(2) -> Linear."""
+
+    def __init__(self, in_channels: int = 3, num_classes: int = 10, image_size: int = 32) -> None:
+        """Creates the layers.
+
+        ``nn.Conv2d(in_channels, 32, kernel_size=7, stride=1, padding=0)``,
+        ``nn.ReLU()``, ``nn.MaxPool2d(2, 2)`` and
+        ``nn.Linear(32 * ((image_size - 6) // 2) ** 2, num_classes)``.
+
+        Args:
+            in_channels: Channels of the input images.
+            num_classes: Number of output logits.
+            image_size: Side of the square input images.
+
+        Hint:
+            The 7x7 convolution without padding turns ``image_size`` into
+            ``image_size - 6``; pooling then halves it, rounding down.
+        """
+        super().__init__()
+        # TODO: Task vanilla_cnn.
+        raise NotImplementedError("Task vanilla_cnn: create the layers in VanillaCNN.__init__")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Conv -> ReLU -> MaxPool -> flatten -> Linear.
+
+        Args:
+            x: Images, shape ``(N, in_channels, image_size, image_size)``.
+
+        Returns:
+            Logits (no softmax), shape ``(N, num_classes)``.
+        """
+        # TODO: Task vanilla_cnn.
+        raise NotImplementedError("Task vanilla_cnn: implement VanillaCNN.forward")
