@@ -73,7 +73,7 @@ def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, verbose
         workers: dict[str, Worker] = {}
         try:
             for part in ("part1", "part2"):
-                workers[part] = Worker(part, stage, sandbox, config.worker_start_seconds, peers=workers)
+                workers[part] = Worker(part, stage, sandbox, config.worker_start_seconds)
                 workers[part].start()  # imports overlap with the judge's own start-up
             state = GradingState(config, discovery, workers, part1_violations(stage))
             if os.environ.get(FAULT_VARIABLE) == "1":

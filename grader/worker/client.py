@@ -114,10 +114,8 @@ class OutputBuffer:
 class Worker:
     """One worker process for one part of the assignment, restarted after a failure."""
 
-    def __init__(self, part: str, stage: Path, sandbox: Sandbox, start_seconds: float, peers: dict[str, Worker] | None = None) -> None:
-        """``peers``: every worker of this grading (this one included); the sandbox spares running ones in each other's clean-up."""
+    def __init__(self, part: str, stage: Path, sandbox: Sandbox, start_seconds: float) -> None:
         self.part, self.stage, self.sandbox, self.start_seconds = part, stage, sandbox, start_seconds
-        self.peers = peers if peers is not None else {part: self}
         self.process: subprocess.Popen[bytes] | None = None
         self.frames: queue.Queue[Any] = queue.Queue()
         self.output = OutputBuffer(sandbox.limits.output_kib * 1024)
