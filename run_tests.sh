@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/ensure-env.sh
-exec "$PYTHON" -m pytest tests "$@"
+exec "$PYTHON" -m pytest tests -n "${TEST_JOBS:-2}" "$@"
