@@ -5,6 +5,7 @@ per-case tests read its JSON. The structural tests need no grading.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -94,14 +95,34 @@ def test_feedback_must_be_short_and_name_the_component():
 
 # --- one grading of the whole corpus -------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    path = tmp_path_factory.mktemp("corpus") / "corpus.json"
-    done = subprocess.run([sys.executable, "-m", "grader", "corpus", "--jobs", str(JOBS), "--json", str(path)],
+def once_per_session(tmp_path_factory: pytest.TempPathFactory, name: str, produce) -> Path:
+    """``produce(path)`` once per test session, also when pytest-xdist runs the tests in several workers."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by the workers of this session
+    path = base / name
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            produce(path)
+    return path
+
+
+def grade_corpus(path: Path) -> None:
+    matrix = path.with_suffix(".matrix.json")
+    done = subprocess.run([sys.executable, "-m", "grader", "corpus", "--jobs", str(JOBS), "--json", str(matrix)],
                           cwd=ROOT, capture_output=True, text=True, timeout=3600)
-    document = json.loads(path.read_text()) if path.exists() else {"cases": []}
-    return {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr,
-            "rows": {(row["kind"], row["case"]): row for row in document["cases"]}}
+    document = json.loads(matrix.read_text()) if matrix.exists() else {"cases": []}
+    result = {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr, "cases": document["cases"]}
+    path.with_suffix(".tmp").write_text(json.dumps(result))
+    path.with_suffix(".tmp").replace(path)
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    result = json.loads(once_per_session(tmp_path_factory, "corpus.json", grade_corpus).read_text())
+    result["rows"] = {(row["kind"], row["case"]): row for row in result.pop("cases")}
+    return result
 
 
 def row_of(graded: dict, case: Case) -> dict:
