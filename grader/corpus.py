@@ -25,7 +25,6 @@ import sys
 import tempfile
 import threading
 import time
-import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from .config import tomllib  # tomli on Python 3.10
 from .discover import COMPONENTS_BY_FILE, GRADED_FILES
 from .judge.feedback import GENERIC_HIDDEN
 from .worker.sandbox import THREAD_VARIABLES
@@ -324,7 +324,10 @@ def summary_lines(gradings: list[Grading]) -> list[str]:
 
 
 def parser() -> argparse.ArgumentParser:
-    result = argparse.ArgumentParser(prog="python -m grader corpus", description=__doc__.split("\n\n")[0])
+    result = argparse.ArgumentParser(
+        prog="python -m grader corpus",
+        description="Grade every case of tests/corpus/ as an overlay on reference/ and print the matrix; exit 1 if a verdict is WRONG.",
+    )
     result.add_argument("cases", nargs="*", help="only these cases (names, or kind:name)")
     result.add_argument("--jobs", type=int, default=1, help="gradings in parallel (each then uses one thread; default 1)")
     result.add_argument("--json", dest="json_path", default=None, help="also write the matrix as JSON here")
