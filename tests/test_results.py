@@ -54,3 +54,14 @@ def test_write_atomically_replaces_a_symlink(tmp_path):
     results.write_atomically(link, {"score": 1, "tests": []})
     assert not link.is_symlink() and json.loads(link.read_text())["score"] == 1
     assert target.read_text() == "{}"
+
+
+def test_console_table_hides_the_messages_of_hidden_tests():
+    from types import SimpleNamespace
+
+    from grader.config import load_config
+    from grader.report.console import render
+
+    state = SimpleNamespace(config=load_config(), missing_suites=[], outcomes={"hidden": outcome(False, "after_published", message="x\n  secret detail")})
+    table = render(state)
+    assert "secret detail" not in table and "hidden until grades are published" in table

@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
+from .results import shown_message
+
 if TYPE_CHECKING:
     from ..judge.plugin import GradingState
 
@@ -22,7 +24,7 @@ def render(state: "GradingState") -> str:
     outcomes = list(state.outcomes.values())
     for index, part in enumerate(state.config.parts, start=1):
         rows = [
-            [o.meta.number, o.meta.name, f"{o.meta.points if o.passed else 0:.3g}/{o.meta.points:.3g}", "PASS" if o.passed else "FAIL", "" if o.passed else short_message(o.message)]
+            [o.meta.number, o.meta.name, f"{o.meta.points if o.passed else 0:.3g}/{o.meta.points:.3g}", "PASS" if o.passed else "FAIL", "" if o.passed else short_message(shown_message(o))]
             for o in outcomes
             if o.meta.part == index
         ]

@@ -55,12 +55,18 @@ MAX_DOCUMENT_BYTES = 900_000  # Gradescope rejects results over 1 MB
 TRUNCATED = "\n[... shortened to keep the results file small]"
 
 
+def shown_message(outcome: TestOutcome) -> str:
+    """The failure message a student may see: generic for hidden tests and ``hide_errors``."""
+    meta = outcome.meta
+    if not outcome.passed and (meta.hide_errors or meta.visibility != "visible"):
+        return meta.hide_errors or feedback.GENERIC_HIDDEN
+    return outcome.message
+
+
 def build_result(outcome: TestOutcome) -> dict[str, Any]:
     """One test's entry: full points or none, a message that respects the test's visibility."""
     meta = outcome.meta
-    message = outcome.message
-    if not outcome.passed and (meta.hide_errors or meta.visibility != "visible"):
-        message = meta.hide_errors or feedback.GENERIC_HIDDEN
+    message = shown_message(outcome)
     if outcome.output and meta.visibility == "visible" and not meta.hide_errors:
         message += f"\n--- your code printed ---\n{outcome.output}"
     return {
