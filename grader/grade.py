@@ -24,6 +24,7 @@ from .judge.plugin import GradingPlugin, GradingState
 from .report import results
 from .worker.client import RUNTIME_DIR, Worker
 from .worker.sandbox import Sandbox
+from .worker.zygote import Zygote
 
 GRADER_DIR = Path(__file__).parent
 PROJECT_DIR = GRADER_DIR.parent
@@ -52,6 +53,18 @@ def part1_violations(stage: Path) -> dict[str, list]:
     return found
 
 
+def warm_up_torch() -> None:
+    """Import what the judge's oracle and the Part 2 workers use, once, before the zygote is forked.
+
+    The first torch.optim optimizer imports torch._dynamo (about 1 s); paid
+    here, every Part 2 worker starts with it loaded.
+    """
+    import torch
+
+    torch.set_num_threads(1)  # the judge computes on tiny tensors; more threads take the workers' cores
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+
+
 @contextlib.contextmanager
 def judge_environment():  # -> Iterator[None]
     """The judge's pytest takes its options from its own pytest.ini only, not from PYTEST_ADDOPTS and the like."""
@@ -71,10 +84,14 @@ def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, verbose
         stage = Path(temporary)
         discovery = stage_submission(submission, stage, sandbox)
         workers: dict[str, Worker] = {}
+        zygote = None
         try:
-            for part in ("part1", "part2"):
-                workers[part] = Worker(part, stage, sandbox, config.worker_start_seconds)
-                workers[part].start()  # imports overlap with the judge's own start-up
+            workers["part1"] = Worker("part1", stage, sandbox, config.worker_start_seconds)
+            workers["part1"].start()  # its imports overlap with the judge's
+            warm_up_torch()
+            zygote = Zygote.start()  # Part 2 workers share the judge's torch: one copy in memory
+            workers["part2"] = Worker("part2", stage, sandbox, config.worker_start_seconds, zygote)
+            workers["part2"].start()
             state = GradingState(config, discovery, workers, part1_violations(stage))
             if os.environ.get(FAULT_VARIABLE) == "1":
                 raise RuntimeError(f"fault injected into the harness ({FAULT_VARIABLE}=1)")
@@ -85,8 +102,9 @@ def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, verbose
         finally:
             for worker in workers.values():
                 worker.stop()
-            sandbox.kill_everything()  # results are written only after this: no worker process is left
-            sandbox.remove_leftovers()
+            if zygote is not None:
+                zygote.stop()
+            sandbox.finish()  # results are written only after this: no worker process is left
     return state, int(exit_code)
 
 

@@ -742,7 +742,7 @@ def test_the_staging_folder_is_readable_by_its_own_worker_user_only():
     import subprocess
     import sys
 
-    from grader.worker.sandbox import Limits, Sandbox, ensure_worker_user
+    from grader.worker.sandbox import Limits, Sandbox, claim_worker_uid
 
     sandbox = Sandbox.for_this_machine(Limits(memory_mb=6144, file_size_mb=64, processes=64, output_kib=64), [])
     stage = Path(tempfile.mkdtemp(prefix="grader-share-test-"))
@@ -750,14 +750,17 @@ def test_the_staging_folder_is_readable_by_its_own_worker_user_only():
         (stage / "submission").mkdir()
         (stage / "submission/conv.py").write_text("secret")
         sandbox.share(stage)
-        other = ensure_worker_user("grader-worker15" if sandbox.uid != ensure_worker_user("grader-worker15")[0] else "grader-worker14")
+        other, other_lock = claim_worker_uid()  # another grading's worker
         read = [sys.executable, "-I", "-S", "-c", f"print(open({str(stage / 'submission/conv.py')!r}).read())"]
         mine = subprocess.run(read, user=sandbox.uid, group=sandbox.gid, extra_groups=[], capture_output=True, text=True)
-        theirs = subprocess.run(read, user=other[0], group=other[1], extra_groups=[], capture_output=True, text=True)
+        theirs = subprocess.run(read, user=other, group=other, extra_groups=[], capture_output=True, text=True)
+        assert other != sandbox.uid
         assert mine.stdout.strip() == "secret"
         assert theirs.returncode != 0 and "Permission denied" in theirs.stderr
     finally:
+        sandbox.finish()
         sandbox.lock.close()
+        other_lock.close()
         shutil.rmtree(stage)
 
 

@@ -110,16 +110,6 @@ class GradingPlugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "tags(*names): components whose points the test holds, and descriptive tags")
 
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """The judge's torch (imported by the suites) computes on tiny tensors: one thread.
-
-        More threads win nothing here, and their busy-waiting takes the cores
-        the workers need: about a quarter of a grading's CPU time.
-        """
-        import torch
-
-        torch.set_num_threads(1)
-
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
         grader_config = self.state.config

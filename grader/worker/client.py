@@ -23,6 +23,7 @@ from typing import Any
 
 from .runtime import wire
 from .sandbox import Sandbox
+from .zygote import Zygote
 
 RUNTIME_DIR = Path(__file__).parent / "runtime"
 BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader_runtime.main import main; main(sys.argv[2], sys.argv[3], sys.argv[4])"
@@ -114,9 +115,9 @@ class OutputBuffer:
 class Worker:
     """One worker process for one part of the assignment, restarted after a failure."""
 
-    def __init__(self, part: str, stage: Path, sandbox: Sandbox, start_seconds: float) -> None:
-        self.part, self.stage, self.sandbox, self.start_seconds = part, stage, sandbox, start_seconds
-        self.process: subprocess.Popen[bytes] | None = None
+    def __init__(self, part: str, stage: Path, sandbox: Sandbox, start_seconds: float, zygote: Zygote | None = None) -> None:
+        self.part, self.stage, self.sandbox, self.start_seconds, self.zygote = part, stage, sandbox, start_seconds, zygote
+        self.process: Any = None  # a subprocess.Popen, or a zygote.ForkedProcess
         self.frames: queue.Queue[Any] = queue.Queue()
         self.output = OutputBuffer(sandbox.limits.output_kib * 1024)
         self.ready = False
@@ -126,17 +127,27 @@ class Worker:
         """Start the process without waiting for it: imports overlap with the judge's."""
         home = self.stage / f"home-{self.part}"
         self.sandbox.prepare_home(home)
-        limits = json.dumps(self.sandbox.worker_limits())
-        command = [sys.executable, "-I", "-c", BOOT, str(self.stage / "lib"), str(self.stage / "submission"), self.part, limits]
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **self.sandbox.popen_options(home)
-        )
+        args = [str(self.stage / "submission"), self.part, json.dumps(self.sandbox.worker_limits())]
+        self.process = self._fork(home, args) if self.zygote is not None else None
+        if self.process is None:
+            command = [sys.executable, "-I", "-c", BOOT, str(self.stage / "lib"), *args]
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **self.sandbox.popen_options(home)
+            )
         self.sandbox.started(self.process.pid)
         self.frames = queue.Queue()
         self.output = OutputBuffer(self.sandbox.limits.output_kib * 1024)
         self.ready = False
         threading.Thread(target=self._read_frames, args=(self.process, self.frames), daemon=True).start()
         threading.Thread(target=self._read_output, args=(self.process, self.output), daemon=True).start()
+
+    def _fork(self, home: Path, args: list[str]) -> Any:
+        """A worker forked by the zygote (sharing its torch), or None when the zygote cannot: then it is started by exec."""
+        try:
+            return self.zygote.spawn(self.sandbox.fork_setup(home, self.stage / "lib", args))  # type: ignore[union-attr]
+        except OSError:
+            self.zygote = None
+            return None
 
     @staticmethod
     def _read_frames(process: subprocess.Popen[bytes], frames: queue.Queue[Any]) -> None:

@@ -1,13 +1,16 @@
 """Confinement of the worker process.
 
-As root (Gradescope, CI) each grading claims its own unprivileged worker user
-(``grader-worker<slot>``, created if missing). Its workers run with resource
+As root (Gradescope, CI) each grading claims its own unprivileged worker uid,
+drawn from a high range that no account uses (no ``useradd``: nothing to
+create, and another container on the same host draws another uid, so
+per-user kernel limits are never shared). Its workers run with resource
 limits (address space, file size, processes and threads, CPU time per call,
 open files), a clean environment and a private umask, in a staging folder only
-that user's group can read; the judge watches each call and kills every
-process of that user after it, and again at the end. Elsewhere (a student's
-laptop, ``GRADER_UNCONFINED=1``) only time limits apply and the run is
-marked unofficial.
+that uid's group can read; the judge watches each call and kills every
+process of that uid after it, and again at the end. A reaper process kills
+them too if the judge itself dies (SIGKILL, the OOM killer). Elsewhere (a
+student's laptop, ``GRADER_UNCONFINED=1``), or where confinement cannot be
+set up, only time limits apply and the run says so.
 """
 from __future__ import annotations
 
@@ -26,8 +29,10 @@ try:
 except ImportError:  # Windows
     resource = None  # type: ignore[assignment]
 
-WORKER_USER = "grader-worker{slot}"
-WORKER_SLOTS = 16  # concurrent gradings on one machine, each with its own user
+# Worker uids (and gids) are drawn from here: above every account a distribution creates (Debian's
+# login.defs stops at 60000, systemd's dynamic users at 65519), inside a container's default id map.
+WORKER_UIDS = range(1_000_000, 2_000_000_000)
+WORKER_UIDS_IN_A_USER_NAMESPACE = range(40_000, 60_000)  # a remapped container often maps only 65536 ids
 LOCK_DIR = Path("/run/lock/grader") if Path("/run/lock").is_dir() else Path("/tmp/grader-locks")
 UNCONFINED_VARIABLE = "GRADER_UNCONFINED"  # "1": never confine, even as root (tests of the laptop path)
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -66,7 +71,9 @@ class Sandbox:
     limits: Limits
     uid: int | None = None
     gid: int | None = None
-    lock: Any = None  # held open while grading: this grading owns the worker user
+    lock: Any = None  # held open while grading: this grading owns the worker uid
+    reaper: Any = None  # kills every process of the worker uid when the judge dies, however it dies
+    problems: tuple[str, ...] = ()  # protections that could not be set up on this machine
     live: set[int] = field(default_factory=set, compare=False, repr=False)  # running worker pids, spared by clean-ups
     sessions: set[int] = field(default_factory=set, compare=False, repr=False)  # every worker pid ever started
 
@@ -76,16 +83,24 @@ class Sandbox:
 
     @classmethod
     def for_this_machine(cls, limits: Limits, protected: list[Path]) -> "Sandbox":
-        """Confined when running as root on Linux (unless GRADER_UNCONFINED=1); otherwise time limits only."""
+        """Confined when running as root on Linux (unless GRADER_UNCONFINED=1); otherwise time limits only.
+
+        A confinement that cannot be set up on this machine (no usable uid, a
+        read-only file system) degrades to time limits, with the reason in
+        ``problems``: grading goes on, it never fails because of it.
+        """
+        adopt_orphans()
         if os.environ.get(UNCONFINED_VARIABLE) == "1" or not sys.platform.startswith("linux") or os.geteuid() != 0:
-            adopt_orphans()
             return cls(limits)
-        (uid, gid), lock = claim_worker_user()
-        grant_traversal(python_paths())
-        for path in protected:
-            if path.exists():
-                path.chmod(path.stat().st_mode & 0o770)  # no access for the worker's "other" class
-        sandbox = cls(limits, uid, gid, lock)
+        try:
+            uid, lock = claim_worker_uid()
+            grant_traversal(python_paths())
+            for path in protected:
+                if path.exists():
+                    path.chmod(path.stat().st_mode & 0o770)  # no access for the worker's "other" class
+        except Exception as error:  # noqa: BLE001 - any failure here must degrade, not stop the grading
+            return cls(limits, problems=(f"the worker could not be confined ({type(error).__name__}: {error}); time limits only",))
+        sandbox = cls(limits, uid, uid, lock, reaper=start_reaper(uid))
         sandbox.kill_everything()  # whatever a crashed earlier grading left behind
         sandbox.remove_leftovers()
         return sandbox
@@ -145,6 +160,10 @@ class Sandbox:
         if self.confined:
             options.update(user=self.uid, group=self.gid, extra_groups=[])
         return options
+
+    def fork_setup(self, home: Path, lib: Path, args: list[str]) -> dict[str, Any]:
+        """What a worker forked by the zygote must become: the same as ``popen_options`` gives a started one."""
+        return {"cwd": str(home), "env": self.environment(home), "uid": self.uid, "gid": self.gid, "lib": str(lib), "args": args}
 
     def started(self, pid: int) -> None:
         """Register a new worker: clean-ups spare it while it runs."""
@@ -220,6 +239,17 @@ class Sandbox:
         if self.confined:
             _kill_as(self.uid, self.gid)  # type: ignore[arg-type]  # kill(-1) as the user: atomic, even against a fork bomb
         _freeze_and_kill(lambda: [p.pid for p in self.processes()])
+
+    def finish(self) -> None:
+        """The grading is over: kill every worker process, clean up, let the reaper go."""
+        self.kill_everything()
+        self.remove_leftovers()
+        if self.reaper is not None:
+            self.reaper.stdin.close()
+            try:
+                self.reaper.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.reaper.kill()
 
 
 def _processes() -> list[Process]:
@@ -314,55 +344,94 @@ def adopt_orphans() -> None:
 
 
 def python_paths() -> list[Path]:
-    """What the worker's interpreter must reach: the executable, its prefixes, site-packages."""
+    """What the worker's interpreter must reach: the executable, its prefixes, site-packages (those that exist)."""
     import site
     import sysconfig
 
-    return [Path(os.path.realpath(sys.executable)), Path(sys.prefix), Path(sys.base_prefix), Path(sysconfig.get_paths()["purelib"]), *map(Path, site.getsitepackages())]
+    listed = [os.path.realpath(sys.executable), sys.prefix, sys.base_prefix, sysconfig.get_paths()["purelib"], *site.getsitepackages()]
+    return [Path(path) for path in dict.fromkeys(listed) if os.path.exists(path)]  # Debian's site lists folders that may not exist
 
 
 def grant_traversal(paths: list[Path]) -> None:
-    """Let other users pass through (not list) the folders above ``paths``, e.g. /root for a pyenv Python."""
-    for path in paths:
-        for folder in path.resolve().parents:
+    """Let other users pass through (not list) the folders above ``paths``, e.g. /root for a pyenv Python.
+
+    A folder that cannot be read or changed is left as it is: the worker's
+    start-up check then says what it cannot reach.
+    """
+    folders = {folder for path in paths for folder in Path(os.path.realpath(path)).parents}
+    for folder in sorted(folders):
+        try:
             mode = folder.stat().st_mode
             if not mode & 0o001:
                 folder.chmod(mode | 0o001)
+        except OSError:
+            continue
 
 
-def claim_worker_user() -> tuple[tuple[int, int], Any]:
-    """A worker user no other grading on this machine is using, and the lock that keeps it ours.
+def claim_worker_uid() -> tuple[int, Any]:
+    """An unused uid for this grading's workers, and the lock that keeps other gradings on this machine off it.
 
-    Each grading kills every process of its worker user after each call, so two
-    gradings at once (batch mode, parallel tests) must not share one.
+    Each grading kills every process of its uid after each call, so two
+    gradings at once (batch mode, parallel tests) must never share one. The
+    uid must be one this kernel lets us switch to: a short check runs as it.
     """
     import fcntl
+    import pwd
+    import random
 
     LOCK_DIR.mkdir(parents=True, exist_ok=True)
     LOCK_DIR.chmod(0o700)
-    for slot in range(WORKER_SLOTS):
-        lock = open(LOCK_DIR / f"slot-{slot}.lock", "w")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+    draw = random.SystemRandom()
+    for uids in (WORKER_UIDS, WORKER_UIDS_IN_A_USER_NAMESPACE):
+        for _ in range(8):
+            uid = draw.randrange(uids.start, uids.stop)
+            try:
+                pwd.getpwuid(uid)
+                continue  # an account of this machine
+            except KeyError:
+                pass
+            lock = open(LOCK_DIR / f"uid-{uid}.lock", "w")
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock.close()
+                continue
+            if _can_run_as(uid):
+                return uid, lock
             lock.close()
-            continue
-        return ensure_worker_user(WORKER_USER.format(slot=slot)), lock
-    raise RuntimeError(f"all {WORKER_SLOTS} worker users are busy with other gradings")
+            break  # this range is not mapped here: try the next one
+    raise RuntimeError("no worker uid could be used (the container's user namespace maps none of them?)")
 
 
-def ensure_worker_user(name: str) -> tuple[int, int]:
-    """The uid/gid of an unprivileged worker user, created if missing."""
-    import pwd
-
+def _can_run_as(uid: int) -> bool:
     try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        useradd = shutil.which("useradd") or "/usr/sbin/useradd"
-        created = subprocess.run([useradd, "--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", name], capture_output=True)
-        if created.returncode != 0:
-            raise RuntimeError(f"could not create the worker user {name}: {created.stderr.decode(errors='replace')}")
-        entry = pwd.getpwnam(name)
-    if entry.pw_gid == 0:
-        raise RuntimeError(f"the worker user {name} is in group root; give it a group of its own")
-    return entry.pw_uid, entry.pw_gid
+        done = subprocess.run([sys.executable, "-I", "-S", "-c", "pass"], user=uid, group=uid, extra_groups=[], env={}, cwd="/",
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+REAPER = """
+import os, signal, sys
+uid = int(sys.argv[1])
+sys.stdin.buffer.read()  # returns when the judge closes the pipe or dies
+os.setgroups([]); os.setgid(uid); os.setuid(uid)
+for _ in range(3):
+    try:
+        os.kill(-1, signal.SIGKILL)  # every process of the worker uid; as that uid, it can reach no other
+    except ProcessLookupError:
+        break
+"""
+
+
+def start_reaper(uid: int) -> subprocess.Popen[bytes]:
+    """A small root process that waits for the judge to end, then kills every process of ``uid``.
+
+    It learns of the judge's end from its stdin pipe, which the kernel closes
+    when the judge dies, even by SIGKILL or the OOM killer: no polling, and
+    nothing a worker started survives the grading. Its own session keeps a
+    Ctrl-C to the judge's process group from stopping it first.
+    """
+    return subprocess.Popen([sys.executable, "-I", "-S", "-c", REAPER, str(uid)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, cwd="/", env={}, start_new_session=True, close_fds=True)

@@ -41,6 +41,7 @@ WATCHED_MODULES = frozenset({
     "os", "signal", "traceback", "importlib",
 })
 PR_SET_NO_NEW_PRIVS = 38
+PR_SET_PDEATHSIG = 1
 MISSING = object()
 
 
@@ -227,9 +228,24 @@ def serve(requests: BinaryIO, replies: BinaryIO, submission_dir: str, baseline: 
         send(replies, request["id"], reply)
 
 
+def die_with_the_judge() -> None:
+    """Linux: the kernel kills this worker when the judge dies, and each process forked from it when its parent dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        os.register_at_fork(after_in_child=lambda: prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0))
+    except (OSError, AttributeError):
+        pass
+
+
 def main(submission_dir: str, part: str, limits: str = "{}") -> None:
     requests, replies = take_protocol_streams()
     worker_pid = os.getpid()
+    die_with_the_judge()
     apply_limits(json.loads(limits))
     forbid_new_privileges()
     sys.dont_write_bytecode = True
