@@ -11,7 +11,9 @@ so running them side by side is safe.
 
 Writes, in ``--out``: ``NAME.json`` (Gradescope's results), ``NAME.log`` (the
 console report) and ``summary.csv`` (submission, score, max_score, seconds,
-exit_code, failed_tests), one row per submission in the order given.
+status, exit_code, failed_tests), one row per submission in the order given. A
+grading that runs out of ``--timeout`` keeps the tests that finished: its
+status is ``timeout`` and its score is what those tests earned.
 """
 from __future__ import annotations
 
@@ -29,9 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .grade import BUDGET_EXIT_CODE
+
 SINGLE_THREADED = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
-SUMMARY_FIELDS = ("submission", "score", "max_score", "seconds", "exit_code", "failed_tests")
-GRACE_SECONDS = 30  # after an interrupt at the time limit, before the grading is killed
+SUMMARY_FIELDS = ("submission", "score", "max_score", "seconds", "status", "exit_code", "failed_tests")
+GRACE_SECONDS = 30  # past the time limit (the grader's own budget), before the grading is interrupted, then killed
 
 
 @dataclass(frozen=True)
@@ -51,9 +55,15 @@ class Row:
     exit_code: int
     failed_tests: str
 
+    @property
+    def status(self) -> str:
+        if self.exit_code == BUDGET_EXIT_CODE:
+            return "timeout"
+        return "graded" if self.exit_code == 0 and self.score is not None else "error"
+
     def values(self) -> list[Any]:
         return [self.submission, "" if self.score is None else f"{self.score:g}", "" if self.max_score is None else f"{self.max_score:g}",
-                f"{self.seconds:.2f}", self.exit_code, self.failed_tests]
+                f"{self.seconds:.2f}", self.status, self.exit_code, self.failed_tests]
 
 
 def plan(submissions: list[Path]) -> list[Job]:
@@ -71,15 +81,16 @@ def plan(submissions: list[Path]) -> list[Job]:
 
 
 def grade_one(job: Job, out: Path, config: str | None, timeout: float) -> Row:
-    """Run ``python -m grader`` on one submission; a grading over ``timeout`` is interrupted, then killed."""
+    """Run ``python -m grader`` on one submission with ``timeout`` as its budget; one that overstays is interrupted, then killed."""
     results = out / f"{job.name}.json"
     results.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "grader", str(job.submission), "--results", str(results), "--quiet", *(["--config", config] if config else [])]
+    command = [sys.executable, "-m", "grader", str(job.submission), "--results", str(results), "--quiet", "--budget", f"{timeout:g}",
+               *(["--config", config] if config else [])]
     began = time.monotonic()
     with open(out / f"{job.name}.log", "wb") as log:
         process = subprocess.Popen(command, cwd=Path(__file__).parent.parent, env={**os.environ, **SINGLE_THREADED}, stdout=log, stderr=subprocess.STDOUT)
         try:
-            code = process.wait(timeout=timeout)
+            code = process.wait(timeout=timeout + GRACE_SECONDS)
         except subprocess.TimeoutExpired:
             process.send_signal(signal.SIGINT)  # the grader stops its workers on the way out
             try:
@@ -87,8 +98,8 @@ def grade_one(job: Job, out: Path, config: str | None, timeout: float) -> Row:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-            log.write(f"\n[batch] stopped after the time limit of {timeout:g} s\n".encode())
-            code = -signal.SIGINT
+            log.write(f"\n[batch] stopped {GRACE_SECONDS} s after the time limit of {timeout:g} s\n".encode())
+            code = BUDGET_EXIT_CODE
     seconds = time.monotonic() - began
     try:
         document = json.loads(results.read_text())
@@ -96,7 +107,7 @@ def grade_one(job: Job, out: Path, config: str | None, timeout: float) -> Row:
         return Row(str(job.submission), None, None, seconds, code, "no results: see " + str(out / f"{job.name}.log"))
     tests = document.get("tests", [])
     failed = [test.get("name", "?") for test in tests if test.get("status") == "failed"]
-    max_score = round(sum(test.get("max_score", 0) for test in tests), 2)  # the results round shared points, e.g. 3 x 0.3333
+    max_score = round(sum(test.get("max_score", 0) for test in tests), 4)
     return Row(str(job.submission), float(document["score"]), max_score, seconds, code, "; ".join(failed))
 
 
@@ -134,7 +145,7 @@ def main(argv: list[str]) -> int:
         for future in as_completed(futures):
             job, row = futures[future], future.result()
             rows[job.name] = row
-            score = "no score" if row.score is None else f"{row.score:g}/{row.max_score:g}"
+            score = "no score" if row.score is None else f"{row.score:g}/{row.max_score:g}" + (" (timeout)" if row.status == "timeout" else "")
             failed = f", failed: {row.failed_tests}" if row.failed_tests else ""
             print(f"[{len(rows)}/{len(jobs)}] {job.name}: {score} in {row.seconds:.1f} s{failed}"[:300], flush=True)
     wall = time.monotonic() - began

@@ -33,6 +33,8 @@ def grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("--results", default="results.json", help="where to write Gradescope's results JSON (default: results.json)")
     parser.add_argument("--config", default=None, help="grading policy file (default: $GRADER_CONFIG or grader/config.toml)")
     parser.add_argument("--quiet", action="store_true", help="no per-test progress lines")
+    parser.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                        help="wall time of the whole grading (default: grading_budget_seconds of the config)")
     return parser
 
 
@@ -50,4 +52,4 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return int(module.main(argv[1:]))
     args = grade_parser().parse_args(argv)
-    return grade(Path(args.submission), Path(args.results), args.config, verbose=not args.quiet)
+    return grade(Path(args.submission), Path(args.results), args.config, verbose=not args.quiet, budget=args.budget)

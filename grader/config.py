@@ -64,6 +64,7 @@ class GraderConfig:
     thresholds: dict[str, float]
     training: dict[str, dict[str, Any]]
     leaderboard: tuple[str, ...]
+    budget_seconds: float  # wall time of the whole grading, results.json included
 
     def __repr__(self) -> str:
         return f"GraderConfig({self.path.name}: {len(self.tests)} tests, {self.total_points:g} points, dataset {self.dataset})"
@@ -152,4 +153,5 @@ def _parse(path: Path, raw: dict[str, Any]) -> GraderConfig:
         thresholds=dict(need(options, "thresholds", f"[datasets.{dataset}]")),
         training=dict(raw.get("training", {})),
         leaderboard=entries,
+        budget_seconds=float(raw.get("grading_budget_seconds", 420)),
     )

@@ -7,12 +7,16 @@ that explains it).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 
@@ -20,7 +24,7 @@ from .config import GraderConfig, load_config
 from .discover import GRADED_FILES, add_provided_files, discover
 from .judge import leaderboard
 from .judge.integrity import find_violations
-from .judge.plugin import GradingPlugin, GradingState
+from .judge.plugin import GradingPlugin, GradingState, Interrupted, Stop, stop_summary
 from .report import results
 from .worker.client import RUNTIME_DIR, Worker
 from .worker.sandbox import Sandbox
@@ -33,6 +37,8 @@ TEMPLATE_DIR = PROJECT_DIR / "submission_template"
 PROTECTED = [GRADER_DIR, PROJECT_DIR / "reference", PROJECT_DIR / ".git"]  # unreadable by the worker user
 FAULT_VARIABLE = "GRADER_INJECT_FAULT"  # "1": fail inside grading, after the workers start (tests of the fallback)
 JUDGE_ENVIRONMENT = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")  # would change how the judge's own pytest runs
+RESULTS_SECONDS = 10  # kept from the grading's budget to stop the workers and write results.json
+BUDGET_EXIT_CODE = 124  # the grading's budget ran out (like coreutils' timeout); results.json keeps the tests that finished
 
 
 def stage_submission(submission: Path, stage: Path, sandbox: Sandbox):  # -> Discovery
@@ -66,7 +72,7 @@ def warm_up_torch() -> None:
 
 
 @contextlib.contextmanager
-def judge_environment():  # -> Iterator[None]
+def judge_environment() -> Iterator[None]:
     """The judge's pytest takes its options from its own pytest.ini only, not from PYTEST_ADDOPTS and the like."""
     saved = {name: os.environ.pop(name) for name in JUDGE_ENVIRONMENT if name in os.environ}
     try:
@@ -79,7 +85,7 @@ def pytest_arguments(verbose: bool) -> list[str]:
     return [str(SUITES_DIR), "-c", str(SUITES_DIR / "pytest.ini"), "--rootdir", str(SUITES_DIR), "--tb=no", "--no-header", "-rN", "-v" if verbose else "-q"]
 
 
-def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, verbose: bool) -> tuple[GradingState, int]:
+def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, verbose: bool, stop: Stop, deadline: float) -> tuple[GradingState, int]:
     with tempfile.TemporaryDirectory(prefix="grader-", ignore_cleanup_errors=True) as temporary:
         stage = Path(temporary)
         discovery = stage_submission(submission, stage, sandbox)
@@ -92,12 +98,12 @@ def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, verbose
             zygote = Zygote.start()  # Part 2 workers share the judge's torch: one copy in memory
             workers["part2"] = Worker("part2", stage, sandbox, config.worker_start_seconds, zygote)
             workers["part2"].start()
-            state = GradingState(config, discovery, workers, part1_violations(stage))
+            state = GradingState(config, discovery, workers, part1_violations(stage), stop=stop, deadline=deadline)
             if os.environ.get(FAULT_VARIABLE) == "1":
                 raise RuntimeError(f"fault injected into the harness ({FAULT_VARIABLE}=1)")
             with judge_environment():
                 exit_code = pytest.main(pytest_arguments(verbose), plugins=[GradingPlugin(state)])
-            if exit_code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            if exit_code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not stop.reason:
                 leaderboard.measure(state)  # never scored
         finally:
             for worker in workers.values():
@@ -105,32 +111,86 @@ def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, verbose
             if zygote is not None:
                 zygote.stop()
             sandbox.finish()  # results are written only after this: no worker process is left
+    if stop.reason and exit_code == pytest.ExitCode.INTERRUPTED:
+        exit_code = pytest.ExitCode.TESTS_FAILED  # stopped on purpose: the tests that ran are graded
     return state, int(exit_code)
 
 
-def grade(submission: Path, results_path: Path, config_path: str | None = None, verbose: bool = True) -> int:
-    """Grade and write ``results_path``; 0 when grading completed, whatever the score."""
-    started = time.monotonic()
+@contextlib.contextmanager
+def stopped_by_signals(stop: Stop, sandbox: list[Sandbox], started: float) -> Iterator[None]:
+    """Ctrl-C (SIGINT) and SIGTERM stop the grading within a second or two; a second one exits at once.
+
+    The running worker is killed at once, the test it was running and those
+    not yet run are reported as not run, and results.json is still written.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_signal(number: int, frame: Any) -> None:
+        if stop.reason:
+            os._exit(128 + number)  # a second signal while stopping: at once (the reaper and the kernel kill the workers)
+        stop.request(f"interrupted by {signal.Signals(number).name} after {time.monotonic() - started:.0f} s", number)
+        for box in sandbox:
+            for pid in list(box.live):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+        if stop.session is None:  # still setting up: nothing to keep, stop now
+            raise Interrupted(stop.reason)
+
+    saved = {number: signal.signal(number, on_signal) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
-        config = load_config(config_path)
-        sandbox = Sandbox.for_this_machine(config.limits, [*PROTECTED, config.path])
-        state, exit_code = run_suites(config, Path(submission), sandbox, verbose)
-        if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-            raise RuntimeError(f"the test suites could not run (pytest exit code {exit_code})")
-        notes = [state.discovery.summary()]
-        if not sandbox.confined:
-            notes.append("Unofficial run: the worker was not confined (that needs root on Linux), time limits only. The official grade comes from Gradescope.")
-        if state.missing_suites:
-            notes.append(f"{len(state.missing_suites)} hidden tests are not part of this copy of the grader; they run on Gradescope.")
-        board = leaderboard.entries(state)
-        if board:
-            notes.append("Leaderboard (not part of the score): " + "; ".join(f"{entry['name']}: {entry['value']:g}" for entry in board))
-        document = results.build_document(state.outcomes.values(), "\n".join(notes), time.monotonic() - started, board)
-        code = 0
-    except Exception:
-        document = results.fallback_document(traceback.format_exc(limit=5), time.monotonic() - started)
-        print(document["output"])
-        code = 2
-    results.validate(document)
-    results.write_atomically(results_path, document)
+        yield
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+
+
+def grade(submission: Path, results_path: Path, config_path: str | None = None, verbose: bool = True, budget: float | None = None) -> int:
+    """Grade and write ``results_path``: 0 when grading completed, whatever the score.
+
+    124 when the grading's time budget ran out, 128 + N when signal N stopped
+    it (results.json keeps the tests that finished), 2 when the harness failed.
+    """
+    started = time.monotonic()
+    stop = Stop()
+    sandboxes: list[Sandbox] = []
+    with stopped_by_signals(stop, sandboxes, started):
+        try:
+            config = load_config(config_path)
+            if budget is not None:
+                config = dataclasses.replace(config, budget_seconds=budget)
+            sandbox = Sandbox.for_this_machine(config.limits, [*PROTECTED, config.path])
+            sandboxes.append(sandbox)
+            deadline = started + config.budget_seconds - RESULTS_SECONDS
+            state, exit_code = run_suites(config, Path(submission), sandbox, verbose, stop, deadline)
+            if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+                raise RuntimeError(f"the test suites could not run (pytest exit code {exit_code})")
+            board = leaderboard.entries(state)
+            document = results.build_document(state.outcomes.values(), "\n".join(notes(state, sandbox, board)), time.monotonic() - started, board)
+            code = 128 + stop.signal if stop.signal else BUDGET_EXIT_CODE if stop.reason else 0
+        except Interrupted:
+            document = results.interrupted_document(f"Grading {stop.reason}, before any test ran; run it again.", time.monotonic() - started)
+            code = 128 + stop.signal
+        except Exception:
+            document = results.fallback_document(traceback.format_exc(limit=5), time.monotonic() - started)
+            print(document["output"])
+            code = 2
+        results.validate(document)
+        results.write_atomically(results_path, document)
     return code
+
+
+def notes(state: GradingState, sandbox: Sandbox, board: list[dict[str, Any]]) -> list[str]:
+    """The top of the results: what was found, how it was graded, what did not run."""
+    lines = [state.discovery.summary()]
+    if state.stop.reason:
+        lines.append(stop_summary(state))
+    lines.extend(sandbox.problems)
+    if not sandbox.confined:
+        lines.append("Unofficial run: the worker was not confined (that needs root on Linux), time limits only. The official grade comes from Gradescope.")
+    if state.missing_suites:
+        lines.append(f"{len(state.missing_suites)} hidden tests are not part of this copy of the grader; they run on Gradescope.")
+    if board:
+        lines.append("Leaderboard (not part of the score): " + "; ".join(f"{entry['name']}: {entry['value']:g}" for entry in board))
+    return lines

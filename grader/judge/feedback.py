@@ -111,7 +111,7 @@ def student_error(call: str, error: dict[str, Any]) -> NoReturn:
     kind, message = error.get("type", "Error"), str(error.get("message", ""))
     if kind == "NotImplementedError":
         fail(call, f"  not implemented yet{': ' + message if message else ''}")
-    if kind == "ContractError":
+    if kind in ("ContractError", "NotCalledAgain"):
         fail(call, f"  {message}")
     where = [f"    {frame}" for frame in error.get("frames", [])]
     fail(call, f"  raised {kind}: {message}", *(["  in your code:"] + where if where else []))

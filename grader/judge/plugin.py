@@ -16,11 +16,12 @@ import pytest
 
 from ..config import GraderConfig
 from ..discover import Discovery
-from ..worker.client import Worker
-from . import feedback
+from ..worker.client import CallOutcome, Worker
+from . import feedback, hangs
 from .integrity import Violation
 
 PART1_SCENARIOS = ("layer.", "sgd.", "scratch.")
+NOT_RUN = "not run: "
 STUDENT_COMPONENTS = ("conv", "maxpool", "relu", "linear", "sgd", "twolayer", "vanilla_cnn", "train_epoch", "validate")
 
 
@@ -53,6 +54,26 @@ class TestOutcome:
     message: str = ""
     output: str = ""
     seconds: float = 0.0
+    ran: bool = False  # False for the tests a stopped grading never reached
+
+
+@dataclass
+class Stop:
+    """Why a grading ends before every test has run: a signal (Ctrl-C, a kill) or its time budget."""
+
+    reason: str = ""
+    signal: int = 0
+    session: pytest.Session | None = None  # told to stop after the current test
+
+    def request(self, reason: str, signal: int = 0) -> None:
+        if not self.reason:
+            self.reason, self.signal = reason, signal
+        if self.session is not None and self.session.items:  # collected: stop after the current test
+            self.session.shouldstop = self.reason
+
+
+class Interrupted(BaseException):
+    """A signal arrived before any test ran: the grading's set-up is abandoned."""
 
 
 @dataclass
@@ -67,6 +88,26 @@ class GradingState:
     missing_suites: list[str] = field(default_factory=list)
     cache: dict[Any, Any] = field(default_factory=dict)
     measurements: dict[str, float] = field(default_factory=dict)  # for the leaderboard, never scored
+    stop: Stop = field(default_factory=Stop)
+    deadline: float = float("inf")  # time.monotonic() by which every call must have ended
+    hangs: list[hangs.Hang] = field(default_factory=list)
+
+    def seconds_left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def not_again(self) -> dict[str, str]:
+        """The student functions that did not return earlier: the worker refuses to call them."""
+        return {hang.target: hang.refusal() for hang in self.hangs if hang.function}
+
+    def refuse_if_stopped_or_hung(self, meta: TestMeta) -> None:
+        """Fail at once when the grading is stopping, or a file this test needs hung while it was imported."""
+        __tracebackhide__ = True
+        if self.stop.reason:
+            feedback.fail(f"{NOT_RUN}{self.stop.reason}")
+        files = {self.discovery.file_of(component) for component in meta.components}
+        for hang in self.hangs:
+            if not hang.function and hang.file in files:
+                feedback.fail(hang.refusal())
 
 
 META_KEY = pytest.StashKey[TestMeta]()
@@ -86,17 +127,37 @@ class Student:
         if cache_key is not None and key in self.state.cache:
             outcome = self.state.cache[key]
         else:
-            worker = self.state.workers["part1" if scenario.startswith(PART1_SCENARIOS) else "part2"]
-            outcome = worker.call(scenario, args, timeout=max(self.budget, 0.1))
-            self.budget -= outcome.seconds
-            self.outcome.output += outcome.output
-            if cache_key is not None:
+            outcome = self._call(scenario, args)
+            if cache_key is not None and not outcome.timed_out:  # a time-out is not repeated: the hang is remembered
                 self.state.cache[key] = outcome
         if outcome.failure:
             feedback.worker_failure(call, outcome.failure)
         if outcome.error:
             feedback.student_error(call, outcome.error)
         return outcome.result  # type: ignore[return-value]
+
+    def _call(self, scenario: str, args: dict[str, Any]) -> CallOutcome:
+        """One call in the worker, within this test's time and the grading's; a time-out is remembered."""
+        __tracebackhide__ = True
+        state = self.state
+        state.refuse_if_stopped_or_hung(self.meta)
+        worker = state.workers["part1" if scenario.startswith(PART1_SCENARIOS) else "part2"]
+        grading_left = state.seconds_left()
+        timeout = max(min(self.budget, grading_left), 0.1)
+        outcome = worker.call(scenario, args, timeout=timeout, not_again=state.not_again())
+        if outcome.timed_out:
+            outcome.output, hang = hangs.locate(outcome.output, worker.stage / "submission", self.meta.number, timeout)
+            if hang is None and self.meta.components:  # no readable stack: the file of the component is not called again
+                hang = hangs.Hang(self.state.discovery.file_of(self.meta.components[0]), "", 0, self.meta.number, timeout)
+            if grading_left < self.budget:  # the grading's budget ran out, not the test's
+                what = hang.shown if hang else " and ".join(self.meta.components) or "code"
+                state.stop.request(f"the grading hit its time limit of {state.config.budget_seconds:.0f} s while running test {self.meta.number} ({self.meta.name}): your {what} did not return")
+            elif hang:
+                state.hangs.append(hang)
+        self.budget -= outcome.seconds
+        self.outcome.output += outcome.output
+        state.refuse_if_stopped_or_hung(self.meta)
+        return outcome
 
     def record(self, name: str, value: float) -> None:
         """Keep a measurement (e.g. an accuracy) for the leaderboard; it never changes the score."""
@@ -113,7 +174,7 @@ class GradingPlugin:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
         grader_config = self.state.config
-        present = {item.nodeid.split("[")[0].split("/")[-1] for item in items}
+        present = {config_key(item) for item in items}
         suite_files = {key.split("::")[0] for key in present}
         for key, policy in grader_config.tests.items():
             if key in present:
@@ -124,16 +185,18 @@ class GradingPlugin:
         items.sort(key=lambda item: grader_config.order_of(item.path.name))
         cases: dict[str, int] = {}
         for item in items:
-            key = item.nodeid.split("[")[0].split("/")[-1]
-            cases[key] = cases.get(key, 0) + 1
+            cases[config_key(item)] = cases.get(config_key(item), 0) + 1
         counters: dict[int, int] = {}
+        seen: dict[str, int] = {}
         for item in items:
-            meta = self._meta(item, cases, counters)
+            key = config_key(item)
+            seen[key] = seen.get(key, 0) + 1
+            meta = self._meta(item, case_points(self.state.config.policy(key).points, cases[key], seen[key]), counters)
             item.stash[META_KEY] = meta
             self.state.outcomes[item.nodeid] = TestOutcome(meta)
 
-    def _meta(self, item: pytest.Item, cases: dict[str, int], counters: dict[int, int]) -> TestMeta:
-        key = item.nodeid.split("[")[0].split("/")[-1]
+    def _meta(self, item: pytest.Item, points: float, counters: dict[int, int]) -> TestMeta:
+        key = config_key(item)
         policy = self.state.config.policy(key)
         part = self.state.config.part_of(item.path.name)
         counters[part] = counters.get(part, 0) + 1
@@ -149,7 +212,7 @@ class GradingPlugin:
             key=key,
             name=f"{stem}: {function}{case}",
             number=f"{part}.{counters[part]}",
-            points=policy.points / cases[key],
+            points=points,
             visibility=policy.visibility,
             timeout=policy.timeout,
             tags=tuple(dict.fromkeys(tags)),
@@ -175,11 +238,19 @@ class GradingPlugin:
     def grader_config(self) -> GraderConfig:
         return self.state.config
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.state.stop.session = session
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self.state.stop.reason:  # stopped while the tests were being collected: every test is reported, as not run
+            session.shouldstop = self.state.stop.reason
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
         report = yield
         outcome = self.state.outcomes.get(item.nodeid)
         if outcome is not None:
+            outcome.ran = True
             outcome.seconds += call.duration
             if call.excinfo is not None and outcome.passed:
                 outcome.passed = False
@@ -189,11 +260,39 @@ class GradingPlugin:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         for worker in self.state.workers.values():
             worker.stop()
+        for outcome in self.state.outcomes.values():
+            if not outcome.ran:  # never reached: the grading was stopped
+                outcome.passed, outcome.message = False, f"{NOT_RUN}{self.state.stop.reason or 'the grading stopped early'}"
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from ..report.console import render
 
         terminalreporter.write_line(render(self.state))
+        if self.state.stop.reason:
+            terminalreporter.write_line(stop_summary(self.state))
+
+
+def stop_summary(state: GradingState) -> str:
+    """One line when the grading stopped early: why, and how much of it ran."""
+    ran = sum(outcome.ran and not outcome.message.startswith(NOT_RUN) for outcome in state.outcomes.values())
+    after = "run again to grade the rest" if state.stop.signal else "the tests that did not run score 0"
+    return f"Grading stopped early: {state.stop.reason}. {ran} of {len(state.outcomes)} tests ran; {after}."
+
+
+def config_key(item: pytest.Item) -> str:
+    """The test's key in the config: ``file.py::function``, without the case."""
+    return item.nodeid.split("[")[0].split("/")[-1]
+
+
+def case_points(points: float, cases: int, case: int) -> float:
+    """The points of case ``case`` (1-based) of a test whose ``points`` its ``cases`` cases share.
+
+    Each case gets the share rounded to 4 decimals (as results.json writes
+    them) and the last case the remainder, so that the cases add up to
+    exactly ``points`` on Gradescope (1/3 is 0.3333 + 0.3333 + 0.3334).
+    """
+    share = round(points / cases, 4)
+    return share if case < cases else round(points - share * (cases - 1), 4)
 
 
 def failure_message(excinfo: pytest.ExceptionInfo[BaseException]) -> str:

@@ -89,7 +89,7 @@ def shorten(text: str, limit: int) -> str:
 def build_document(outcomes: Iterable[TestOutcome], output: str, execution_time: float, leaderboard: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     tests = [build_result(outcome) for outcome in outcomes]
     document: dict[str, Any] = {
-        "score": round(sum(test["score"] for test in tests), 2),
+        "score": round(sum(test["score"] for test in tests), 4),  # the tests' scores have 4 decimals
         "execution_time": round(execution_time, 2),
         "output": output,
         "visibility": "visible",
@@ -117,10 +117,15 @@ def fit(document: dict[str, Any], limit: int = MAX_DOCUMENT_BYTES) -> dict[str, 
 
 def fallback_document(error: str, execution_time: float = 0.0) -> dict[str, Any]:
     """What Gradescope gets when the harness itself fails: score 0 and the reason."""
+    return interrupted_document(f"The autograder could not grade this submission; please tell the course staff.\n{error}", execution_time)
+
+
+def interrupted_document(output: str, execution_time: float = 0.0) -> dict[str, Any]:
+    """A results file with no test: score 0 and why."""
     return {
         "score": 0,
         "execution_time": round(execution_time, 2),
-        "output": f"The autograder could not grade this submission; please tell the course staff.\n{error}",
+        "output": output,
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [],

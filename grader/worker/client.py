@@ -10,6 +10,7 @@ other components. The client never raises because of anything the student did.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import re
 import signal
@@ -42,6 +43,7 @@ class CallOutcome:
     failure: str | None = None
     output: str = ""
     seconds: float = 0.0
+    timed_out: bool = False
 
     @property
     def ok(self) -> bool:
@@ -168,7 +170,8 @@ class Worker:
         except (OSError, ValueError):
             pass
 
-    def call(self, scenario: str, args: dict[str, Any], timeout: float) -> CallOutcome:
+    def call(self, scenario: str, args: dict[str, Any], timeout: float, not_again: dict[str, str] | None = None) -> CallOutcome:
+        """Run ``scenario`` within ``timeout`` s; the functions named in ``not_again`` (``module:qualname``) raise their message instead of running."""
         outcome = CallOutcome(scenario)
         if self.process is None or self.process.poll() is not None:
             self.stop()
@@ -178,7 +181,7 @@ class Worker:
             outcome.failure = startup
             return outcome
         self.next_id += 1
-        request = {"id": self.next_id, "scenario": scenario, "args": args, "cpu_seconds": self.sandbox.cpu_seconds(timeout)}
+        request = {"id": self.next_id, "scenario": scenario, "args": args, "cpu_seconds": self.sandbox.cpu_seconds(timeout), "not_again": not_again or {}}
         began = time.monotonic()
         try:
             wire.write_frame(self.process.stdin, request)  # type: ignore[union-attr, arg-type]
@@ -186,7 +189,9 @@ class Worker:
         except OSError as error:
             reply = error
         outcome.seconds = time.monotonic() - began
-        outcome.output = self.output.take(self.next_id, wait=0.5 if isinstance(reply, dict) else 0.0)
+        if isinstance(reply, TimeoutError):
+            self._dump_stack()
+        outcome.output = self.output.take(self.next_id, wait=0.5 if isinstance(reply, (dict, TimeoutError)) else 0.0)
         self._settle(outcome, reply)
         return outcome
 
@@ -225,6 +230,13 @@ class Worker:
                 continue
             return reply
 
+    def _dump_stack(self) -> None:
+        """Ask the worker where it is (its faulthandler writes the stack to its output), before it is killed."""
+        try:
+            os.kill(self.process.pid, signal.SIGUSR1)  # type: ignore[union-attr]
+        except OSError:
+            pass
+
     def _settle(self, outcome: CallOutcome, reply: Any) -> None:
         if isinstance(reply, dict):
             if reply.get("ok"):
@@ -238,8 +250,8 @@ class Worker:
                 self.sandbox.kill_strays()
             return
         outcome.failure = describe_death(reply, self.process)
-        self.stop()
-        self.start()  # ready (imports done) by the next call
+        outcome.timed_out = isinstance(reply, TimeoutError)
+        self.stop()  # the next call starts a new worker
 
     def stop(self) -> None:
         if self.process is None:

@@ -13,6 +13,8 @@ worker before the next call.
 from __future__ import annotations
 
 import _thread
+import faulthandler
+import importlib
 import json
 import os
 import signal
@@ -217,6 +219,7 @@ def serve(requests: BinaryIO, replies: BinaryIO, submission_dir: str, baseline: 
         handler: Callable[..., Any] = scenarios.REGISTRY[request["scenario"]]
         limit_cpu(request.get("cpu_seconds"))
         try:
+            refuse(request.get("not_again") or {})
             reply = {"ok": True, "result": handler(**request["args"])}
         except BaseException as error:  # SystemExit and KeyboardInterrupt from student code too
             reply = {"ok": False, "error": describe_error(error, submission_dir)}
@@ -242,10 +245,33 @@ def die_with_the_judge() -> None:
         pass
 
 
+class NotCalledAgain(Exception):
+    """A student function that did not return in an earlier test is not called again: one endless loop, one time limit."""
+
+
+def refuse(functions: dict[str, str]) -> None:
+    """Replace each student function named ``module:qualname`` by one that raises its message."""
+    for target, message in functions.items():
+        module_name, _, qualname = target.partition(":")
+        *owners, name = qualname.split(".")
+        owner: Any = importlib.import_module(module_name)
+        for part in owners:
+            owner = getattr(owner, part)
+        setattr(owner, name, refusing(message))
+
+
+def refusing(message: str) -> Callable[..., Any]:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise NotCalledAgain(message)
+
+    return refused
+
+
 def main(submission_dir: str, part: str, limits: str = "{}") -> None:
     requests, replies = take_protocol_streams()
     worker_pid = os.getpid()
     die_with_the_judge()
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # the judge's question on a time-out: where is the code?
     apply_limits(json.loads(limits))
     forbid_new_privileges()
     sys.dont_write_bytecode = True
