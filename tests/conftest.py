@@ -68,3 +68,23 @@ def run_grader(submission: Path | str | None, results_path: Path, *extra: str, e
 def reference_graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
     """The reference, graded once per session."""
     return run_grader(REFERENCE, tmp_path_factory.mktemp("reference") / "results.json")
+
+
+# An endless loop that ignores Ctrl-C and SIGTERM, as a beginner's pooling loop with a wrong bound would be,
+# after leaving a file "spinning" in the worker's working folder so that a test can tell it is running.
+ENDLESS_LOOP = """
+def _spin():
+    import os, signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    open(os.path.join(os.getcwd(), "spinning"), "w").close()
+    while True:
+        pass
+"""
+
+
+def hanging_relu(destination: Path) -> Path:
+    """The reference, but ``ReLU.forward`` never returns (signals ignored): Part 1's third component hangs."""
+    source = (REFERENCE / "part1_scratch/relu.py").read_text()
+    source = source.replace("        self._mask = x > 0\n", "        _spin()\n") + ENDLESS_LOOP
+    return overlay(destination, {"part1_scratch/relu.py": source})

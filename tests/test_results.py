@@ -65,3 +65,25 @@ def test_console_table_hides_the_messages_of_hidden_tests():
     state = SimpleNamespace(config=load_config(), missing_suites=[], outcomes={"hidden": outcome(False, "after_published", message="x\n  secret detail")})
     table = render(state)
     assert "secret detail" not in table and "hidden until grades are published" in table
+
+
+def test_shared_points_add_up_exactly():
+    from decimal import Decimal
+
+    from grader.judge.plugin import case_points
+
+    for points, cases in [(1, 3), (2, 3), (3, 7), (8, 4), (0.5, 3)]:
+        shares = [case_points(points, cases, case) for case in range(1, cases + 1)]
+        assert sum(Decimal(str(share)) for share in shares) == Decimal(str(points))
+        assert max(shares) - min(shares) <= 0.0002
+
+
+def test_the_reference_results_add_up_to_the_configured_total(reference_graded):
+    from decimal import Decimal
+
+    from grader.config import load_config
+
+    tests = reference_graded.results["tests"]
+    total = Decimal(str(load_config().total_points))
+    assert sum(Decimal(str(test["max_score"])) for test in tests) == total
+    assert Decimal(str(reference_graded.results["score"])) == sum(Decimal(str(test["score"])) for test in tests) == total

@@ -358,7 +358,12 @@ def grant_traversal(paths: list[Path]) -> None:
     A folder that cannot be read or changed is left as it is: the worker's
     start-up check then says what it cannot reach.
     """
-    folders = {folder for path in paths for folder in Path(os.path.realpath(path)).parents}
+    folders: set[Path] = set()
+    for path in paths:
+        try:
+            folders.update(Path(os.path.realpath(path)).parents)
+        except OSError:
+            continue
     for folder in sorted(folders):
         try:
             mode = folder.stat().st_mode
