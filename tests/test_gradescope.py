@@ -240,15 +240,25 @@ def test_run_autograder_never_passes_off_a_results_file_already_there(autograder
     assert results["score"] == 0 and "could not start" in results["output"]
 
 
+def fake_python(folder: Path, script: str) -> str:
+    path = folder / "fake-python"
+    path.write_text(f"#!/usr/bin/env bash\n{script}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
 def test_run_autograder_stops_a_grading_that_ignores_sigterm(autograder_zip, tmp_path):
     root = gradescope_root(tmp_path, autograder_zip)
-    stuck = tmp_path / "stuck-python"
-    stuck.write_text("#!/usr/bin/env bash\ntrap '' TERM\nsleep 300\n")
-    stuck.chmod(0o755)
     started = time.monotonic()
-    results = run_autograder(root, python=str(stuck), GRADER_WALL_LIMIT="1")
+    results = run_autograder(root, python=fake_python(tmp_path, "trap '' TERM\nsleep 300"), GRADER_WALL_LIMIT="1")
     assert results["score"] == 0 and "did not finish within 1 s" in results["output"]
     assert time.monotonic() - started < 60  # 1 s, then TERM is ignored: KILL 10 s later
+
+
+def test_run_autograder_tells_a_kill_from_the_time_limit(autograder_zip, tmp_path):
+    root = gradescope_root(tmp_path, autograder_zip)
+    results = run_autograder(root, python=fake_python(tmp_path, "kill -9 $$"))  # as the OOM killer does
+    assert results["score"] == 0 and "killed by signal 9 after 0 s (signal 9: most likely out of memory)" in results["output"]
 
 
 # --- setup.sh's self-check -------------------------------------------------------------------------

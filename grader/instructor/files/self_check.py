@@ -37,7 +37,7 @@ def problems(document: dict[str, Any]) -> list[str]:
         return [f"results.json does not follow Gradescope's format: {error.message}"]
     tests = document["tests"]
     if not tests:
-        return [f"no test ran: {document.get('output', '')}"]
+        return [f"no test ran: {(document.get('output') or '(no output)').splitlines()[0]}"]
     found = []
     if document["score"] != 0:
         found.append(f"the stubs scored {document['score']}, not 0")
