@@ -114,8 +114,9 @@ def grade_in_box(root: Path, upload: Path, layout: str = "template") -> tuple[di
         assert results_path.is_file(), f"no results.json ({run.summary()}):\n{run.output[-4000:]}"
         results = json.loads(results_path.read_text())
     validate(results)
-    assert run.returncode == 0 and run.oom_kills == 0, f"{run.summary()}:\n{run.output[-4000:]}"
-    assert results["tests"], f"the grading gave no test result ({run.summary()}): {results.get('output', '')}\n{run.output[-4000:]}"
+    said = f"{run.summary()}; results.json says: {results.get('output', '')[:500]}\nconsole:\n{run.output[-3000:]}"
+    assert run.returncode == 0 and run.oom_kills == 0, said
+    assert results["tests"], f"the grading gave no test result: {said}"
     assert run.wall_seconds < GRADESCOPE_TIMEOUT_SECONDS, run.summary()
     assert results["score"] == pytest.approx(sum(test["score"] for test in results["tests"]), abs=1e-9)
     return results, run
