@@ -1,13 +1,15 @@
 """Shared helpers of the harness's own tests: build submissions, run the grader as students do."""
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -88,3 +90,16 @@ def hanging_relu(destination: Path) -> Path:
     source = (REFERENCE / "part1_scratch/relu.py").read_text()
     source = source.replace("        self._mask = x > 0\n", "        _spin()\n") + ENDLESS_LOOP
     return overlay(destination, {"part1_scratch/relu.py": source})
+
+
+def once_per_session(tmp_path_factory: pytest.TempPathFactory, name: str, produce: Callable[[Path], None]) -> Path:
+    """``produce(path)`` once per test session, also when pytest-xdist runs the tests in several workers."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by the workers of this session
+    path = base / name
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            produce(path)
+    return path

@@ -5,7 +5,6 @@ per-case tests read its JSON. The structural tests need no grading.
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import subprocess
@@ -17,7 +16,7 @@ import pytest
 from grader import corpus
 from grader.corpus import COMPONENT_NAMES, COMPONENTS, Case, CorpusError, Grading
 
-from conftest import ROOT
+from conftest import ROOT, once_per_session
 
 CASES = corpus.load_corpus()
 CORRECT = [case for case in CASES if case.kind == "correct"]
@@ -94,19 +93,6 @@ def test_feedback_must_be_short_and_name_the_component():
 
 
 # --- one grading of the whole corpus -------------------------------------------------------------
-
-def once_per_session(tmp_path_factory: pytest.TempPathFactory, name: str, produce) -> Path:
-    """``produce(path)`` once per test session, also when pytest-xdist runs the tests in several workers."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # shared by the workers of this session
-    path = base / name
-    with open(base / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not path.exists():
-            produce(path)
-    return path
-
 
 def grade_corpus(path: Path) -> None:
     matrix = path.with_suffix(".matrix.json")

@@ -9,11 +9,14 @@ The handout is unpacked and its run_grader.sh grades the reference.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -22,10 +25,11 @@ import pytest
 
 from grader.config import load_config
 from grader.discover import GRADED_FILES
-from grader.instructor.package import unpack
+from grader.instructor.package import shipped, unpack, write_zip
 from grader.report.results import SCHEMA
 
-from conftest import REFERENCE, ROOT
+from autograder_root import LAYOUTS, gradescope_root, put_submission
+from conftest import REFERENCE, ROOT, TEMPLATE
 
 EXAMPLE = ROOT / "grader/config.example.toml"  # the leaderboard is on there
 SUITES = ROOT / "grader/judge/suites"
@@ -69,14 +73,21 @@ def test_autograder_has_setup_and_run_autograder_at_its_root(autograder_zip):
     with zipfile.ZipFile(autograder_zip) as archive:
         modes = {info.filename: (info.external_attr >> 16) & 0o777 for info in archive.infolist()}
     assert modes["setup.sh"] == modes["run_autograder"] == 0o755
-    assert {"requirements.txt", "grader/__main__.py", "grader/config.toml", "grader/judge/suites/pytest.ini"} <= set(modes)
+    assert {"requirements.txt", "self_check.py", "gradescope-settings.txt", "grader/__main__.py", "grader/config.toml",
+            "grader/judge/suites/pytest.ini"} <= set(modes)
+
+
+def test_autograder_carries_the_stubs_its_self_check_grades(autograder_zip):
+    with zipfile.ZipFile(autograder_zip) as archive:
+        for graded in GRADED_FILES:
+            assert archive.read(f"submission_template/{graded}") == (TEMPLATE / graded).read_bytes(), graded
 
 
 def test_autograder_contains_no_reference_code(autograder_zip):
     with zipfile.ZipFile(autograder_zip) as archive:
         assert_no_reference_code(archive)
         names = archive.namelist()
-    assert not any(name.startswith(("grader/instructor/", "tests/", "submission_template/part1_scratch/conv.py")) for name in names)
+    assert not any(name.startswith(("grader/instructor/", "tests/")) for name in names)
 
 
 def test_autograder_carries_every_suite_hidden_ones_included(autograder_zip):
@@ -95,7 +106,8 @@ def test_setup_installs_pinned_cpu_wheels_beside_the_system_python(autograder_zi
     with zipfile.ZipFile(autograder_zip) as archive:
         setup = archive.read("setup.sh").decode()
         assert archive.read("requirements.txt") == (ROOT / "requirements.txt").read_bytes()
-    assert "-r \"$SOURCE/requirements.txt\"" in setup and "download.pytorch.org/whl/cpu" in setup
+    assert "-r \"$SOURCE/requirements.txt\"" in setup and "${GRADER_TORCH_INDEX-https://download.pytorch.org/whl/cpu}" in setup
+    assert "torch.version.cuda is not None" in setup and "\"$SOURCE/self_check.py\" \"$SOURCE/submission_template\"" in setup
     assert "prefetch(config.dataset, config.data_root)" in setup
     assert "update-alternatives" not in setup and "/usr/bin/python3 " not in setup
 
@@ -107,40 +119,83 @@ def test_scripts_are_valid_bash(autograder_zip, tmp_path, script):
     assert done.returncode == 0, done.stderr
 
 
-def gradescope_root(tmp_path: Path, autograder_zip: Path) -> Path:
-    """A folder laid out as Gradescope lays /autograder before run_autograder starts."""
-    root = tmp_path / "autograder"
-    unpack(autograder_zip, root / "source")
-    (root / "submission").mkdir()
-    (root / "results").mkdir()
-    metadata = {
-        "id": 123456, "created_at": "2026-11-26T09:00:00.000000-08:00", "submission_method": "upload",
-        "assignment": {"id": 25828, "title": "Assignment 3", "total_points": "100.0", "group_submission": False,
-                       "due_date": "2026-12-01T23:59:00.000000-08:00", "late_due_date": None, "release_date": "2026-11-20T00:00:00.000000-08:00"},
-        "users": [{"email": "student@example.com", "id": 1234, "name": "Student User"}],
-        "previous_submissions": [],
-    }
-    (root / "submission_metadata.json").write_text(json.dumps(metadata))
-    return root
+# --- the same zips from a Windows checkout ------------------------------------------------------
+
+SCRIPTS = ("setup.sh", "run_autograder", "assignment3/run_grader.sh")  # run directly: executable
+PROJECT_PARTS = ("grader", "reference", "submission_template", "scripts", "requirements.txt", "run_grader.sh")
 
 
-def put_submission(root: Path, layout: str) -> None:
-    submission = root / "submission"
-    if layout == "template":
-        for graded in GRADED_FILES:
-            (submission / graded).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(REFERENCE / graded, submission / graded)
-    elif layout == "flat":
-        for graded in GRADED_FILES:
-            shutil.copyfile(REFERENCE / graded, submission / Path(graded).name)
-    elif layout == "zip":
-        with zipfile.ZipFile(submission / "handin.zip", "w") as archive:
-            for graded in GRADED_FILES:
-                archive.write(REFERENCE / graded, f"handin/{graded}")
+def windows_checkout(destination: Path) -> Path:
+    """A copy of the project as Windows may check it out: CRLF in every text file, no executable bits."""
+    for part in PROJECT_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, destination / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copyfile(source, destination / part)
+    for path in destination.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            if b"\0" not in data:  # text
+                path.write_bytes(data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+            path.chmod(stat.S_IMODE(path.stat().st_mode) & ~0o111)
+    return destination
 
 
-def run_autograder(root: Path, python: str = sys.executable) -> dict:
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "GRADER_PYTHON": python}
+@pytest.fixture(scope="module")
+def windows_zips(tmp_path_factory) -> dict[str, zipfile.ZipFile]:
+    checkout = windows_checkout(tmp_path_factory.mktemp("windows"))
+    assert b"\r\n" in (checkout / "grader/instructor/files/setup.sh").read_bytes()
+    zips = {}
+    for command in ("build-autograder", "build-handout"):
+        done = subprocess.run([sys.executable, "-m", "grader", command, "-o", str(checkout / f"{command}.zip")],
+                              cwd=checkout, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        zips[command] = zipfile.ZipFile(checkout / f"{command}.zip")
+    return zips
+
+
+def test_zips_built_on_windows_are_marked_unix_with_modes(windows_zips):
+    for archive in windows_zips.values():
+        for info in archive.infolist():
+            assert info.create_system == 3, info.filename
+            expected = 0o755 if info.filename in SCRIPTS else 0o644
+            assert info.external_attr >> 16 == stat.S_IFREG | expected, info.filename
+
+
+def test_zip_entries_are_unix_ones_when_python_runs_on_windows(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "platform", "win32")  # zipfile then marks entries as written by MS-DOS (0)
+    path = write_zip(tmp_path / "a.zip", [shipped("run_autograder", b"#!/usr/bin/env bash\r\nexit 0\r\n")])
+    monkeypatch.undo()
+    with zipfile.ZipFile(path) as archive:
+        [info] = archive.infolist()
+        assert (info.create_system, info.external_attr >> 16) == (3, stat.S_IFREG | 0o755)
+        assert archive.read(info) == b"#!/usr/bin/env bash\nexit 0\n"
+
+
+def test_scripts_built_on_windows_have_lf_endings(windows_zips):
+    scripts = {info.filename: archive.read(info) for archive in windows_zips.values() for info in archive.infolist()
+               if info.filename.endswith((".sh", "run_autograder"))}
+    assert set(SCRIPTS) | {"assignment3/scripts/ensure-env.sh"} <= set(scripts)
+    checkout = {"setup.sh": "grader/instructor/files/setup.sh", "run_autograder": "grader/instructor/files/run_autograder"}
+    for name, data in scripts.items():
+        assert b"\r" not in data, name
+        assert data == (ROOT / checkout.get(name, name.removeprefix("assignment3/"))).read_bytes(), name
+
+
+def test_the_settings_summary_is_the_one_in_the_docs(autograder_zip):
+    with zipfile.ZipFile(autograder_zip) as archive:
+        settings = archive.read("gradescope-settings.txt").decode()
+    assert settings.strip() in (ROOT / "docs/instructor.md").read_text()
+    done = subprocess.run([sys.executable, "-m", "grader", "build-autograder", "-o", str(autograder_zip)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert settings.strip() in done.stdout
+
+
+# --- run_autograder ----------------------------------------------------------------------------
+
+def run_autograder(root: Path, python: str = sys.executable, **settings: str) -> dict:
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "GRADER_PYTHON": python, **settings}
     env.pop("GRADER_CONFIG", None)
     done = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -150,7 +205,7 @@ def run_autograder(root: Path, python: str = sys.executable) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("layout", ["template", "flat", "zip"])
+@pytest.mark.parametrize("layout", LAYOUTS)
 def test_run_autograder_grades_each_layout_like_the_local_run(autograder_zip, tmp_path, layout, reference_graded):
     root = gradescope_root(tmp_path, autograder_zip)
     put_submission(root, layout)
@@ -176,6 +231,84 @@ def test_run_autograder_writes_results_even_when_python_is_missing(autograder_zi
     root = gradescope_root(tmp_path, autograder_zip)
     results = run_autograder(root, python=str(tmp_path / "no-such-python"))
     assert results["score"] == 0 and "could not start" in results["output"]
+
+
+def test_run_autograder_never_passes_off_a_results_file_already_there(autograder_zip, tmp_path):
+    root = gradescope_root(tmp_path, autograder_zip)
+    (root / "results" / "results.json").write_text(json.dumps({"score": 100, "tests": []}))
+    results = run_autograder(root, python=str(tmp_path / "no-such-python"))
+    assert results["score"] == 0 and "could not start" in results["output"]
+
+
+def fake_python(folder: Path, script: str) -> str:
+    path = folder / "fake-python"
+    path.write_text(f"#!/usr/bin/env bash\n{script}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_run_autograder_stops_a_grading_that_ignores_sigterm(autograder_zip, tmp_path):
+    root = gradescope_root(tmp_path, autograder_zip)
+    started = time.monotonic()
+    results = run_autograder(root, python=fake_python(tmp_path, "trap '' TERM\nsleep 300"), GRADER_WALL_LIMIT="1")
+    assert results["score"] == 0 and "did not finish within 1 s" in results["output"]
+    assert time.monotonic() - started < 60  # 1 s, then TERM is ignored: KILL 10 s later
+
+
+def test_run_autograder_tells_a_kill_from_the_time_limit(autograder_zip, tmp_path):
+    root = gradescope_root(tmp_path, autograder_zip)
+    results = run_autograder(root, python=fake_python(tmp_path, "kill -9 $$"))  # as the OOM killer does
+    assert results["score"] == 0 and "killed by signal 9 after 0 s (signal 9: most likely out of memory)" in results["output"]
+
+
+# --- setup.sh's self-check -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def self_check():
+    spec = importlib.util.spec_from_file_location("self_check", ROOT / "grader/instructor/files/self_check.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def stub_result(name: str, visibility: str = "visible", status: str = "failed", output: str = "conv: forward\n  not implemented yet") -> dict:
+    return {"name": name, "score": 0, "max_score": 1, "status": status, "output": output, "tags": ["conv"], "visibility": visibility}
+
+
+def test_self_check_accepts_what_the_stubs_honestly_get(self_check):
+    document = {"score": 0, "output": "Found all 7 graded files.",
+                "tests": [stub_result("conv: forward"), stub_result("hidden: conv", "hidden", output="This hidden test failed.")]}
+    assert self_check.problems(document) == []
+
+
+@pytest.mark.parametrize("spoil, complaint", [
+    (lambda d: d.update(score="0"), "does not follow Gradescope's format"),
+    (lambda d: d.update(tests=[]), "no test ran"),
+    (lambda d: d.update(score=1), "scored 1, not 0"),
+    (lambda d: d["tests"].append(stub_result("relu: forward", status="passed")), "1 tests passed with the stubs: relu: forward"),
+    (lambda d: d["tests"].append(stub_result("relu: forward", output="the worker crashed")), "do not say 'not implemented yet': relu: forward"),
+], ids=["invalid", "harness_failed", "score", "passed", "other_failure"])
+def test_self_check_refuses_anything_else(self_check, spoil, complaint):
+    document = {"score": 0, "output": "", "tests": [stub_result("conv: forward")]}
+    spoil(document)
+    assert any(complaint in problem for problem in self_check.problems(document))
+
+
+def test_self_check_refuses_the_harness_fallback(self_check):
+    from grader.report.results import fallback_document
+
+    assert self_check.problems(fallback_document("Traceback: PermissionError"))[0].startswith("no test ran: The autograder could not grade")
+
+
+@pytest.mark.slow
+def test_self_check_passes_on_the_template_and_fails_setup_on_a_solution(autograder_zip, tmp_path, self_check):
+    source = unpack(autograder_zip, tmp_path / "source")
+    passing = subprocess.run([sys.executable, str(source / "self_check.py"), str(source / "submission_template")],
+                             capture_output=True, text=True, timeout=600)
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "self-check: OK: the template graded in" in passing.stdout and f"0/{load_config().total_points:g}," in passing.stdout
+    failing = subprocess.run([sys.executable, str(source / "self_check.py"), str(REFERENCE)], capture_output=True, text=True, timeout=600)
+    assert failing.returncode == 1 and "self-check: FAILED" in failing.stderr and "tests passed with the stubs" in failing.stderr
 
 
 # --- the student handout -----------------------------------------------------------------------

@@ -119,3 +119,34 @@ def test_speed_scenario_times_the_solution_and_torch(monkeypatch):
     assert result["student_seconds"] > 0 and result["torch_seconds"] > 0
     expected = correct_speed_result()
     assert leaderboard.agrees(result["out"], expected["out"]) and leaderboard.agrees(result["dx"], expected["dx"])
+
+
+@pytest.mark.parametrize("bad", ["0.01", None, True, float("nan"), float("inf"), -0.02, 0, 10**400, [0.02]],
+                         ids=["string", "none", "bool", "nan", "inf", "negative", "zero", "huge_int", "list"])
+@pytest.mark.parametrize("field", ["student_seconds", "torch_seconds"])
+def test_a_bad_time_from_the_worker_drops_the_entry_not_the_grading(field, bad):
+    result = correct_speed_result()
+    result[field] = bad
+    state = state_with(result=result)
+    leaderboard.measure(state)
+    assert "conv_speed_vs_torch" not in state.measurements
+    assert leaderboard.entries(state) == []
+
+
+def test_a_ratio_beyond_float_range_drops_the_entry():
+    state = state_with(result=correct_speed_result(student_seconds=1e308, torch_seconds=1e-300))
+    leaderboard.measure(state)
+    assert "conv_speed_vs_torch" not in state.measurements
+
+
+@pytest.mark.parametrize("result", [[1, 2], "fast"])
+def test_a_result_that_is_not_a_mapping_drops_the_entry(result):
+    state = state_with(result=result)
+    leaderboard.measure(state)
+    assert "conv_speed_vs_torch" not in state.measurements
+
+
+def test_an_integer_time_is_a_time():
+    state = state_with(result=correct_speed_result(student_seconds=3, torch_seconds=1))
+    leaderboard.measure(state)
+    assert state.measurements["conv_speed_vs_torch"] == 3.0

@@ -4,11 +4,13 @@ Layout (Gradescope unpacks it into /autograder/source and runs setup.sh once, th
 run_autograder per submission)::
 
     setup.sh              a venv from the system python3 (3.10 on Ubuntu 22.04) with the pinned
-                          requirements (CPU-only torch), the configured dataset
+                          requirements (CPU-only torch), the configured dataset, then self_check.py
     run_autograder        grades /autograder/submission into /autograder/results/results.json
+    self_check.py         grades the template in the new image: 0, or the image build fails
+    gradescope-settings.txt  the settings to pick on Gradescope, printed by this command and setup.sh
     requirements.txt
     grader/               what grading imports, all suites (hidden ones too), the config
-    submission_template/  the grader-provided files only (package __init__.py, helpers)
+    submission_template/  the stubs (the self-check grades them) and the grader-provided files
 
 No reference solution: the judge's oracle is torch. The build refuses a config
 that the rubric refuses, and checks that nothing of ``reference/`` went in.
@@ -20,18 +22,20 @@ from pathlib import Path
 
 from ..config import ConfigError
 from . import package
+from .package import SETTINGS
 from .rubric import RubricError, checked_rubric
+
+ROOT_FILES = ("setup.sh", "run_autograder", "self_check.py", SETTINGS)
 
 
 def entries(config_path: str | Path | None) -> list[package.Entry]:
     """Every file of the autograder zip."""
     config, _ = checked_rubric(config_path)
     files = [
-        package.file_entry("setup.sh", "setup.sh", package.EXECUTABLE),
-        package.file_entry("run_autograder", "run_autograder", package.EXECUTABLE),
+        *(package.file_entry(name, name) for name in ROOT_FILES),
         package.project_entry("requirements.txt"),
         *package.grader_entries(config, package.suite_files(config, public_only=False)),
-        *package.template_entries("", provided_only=True),
+        *package.template_entries(""),
     ]
     leaks = package.reference_leaks(files)
     if leaks:
@@ -50,5 +54,6 @@ def main(argv: list[str]) -> int:
         print(f"build-autograder: {error}")
         return 1
     print(package.describe(path))
-    print("Upload it under the assignment's Configure Autograder page (Ubuntu 22.04 base image); docs/instructor.md says more.")
+    print("Upload it under the assignment's Configure Autograder page.")
+    print((package.FILES_DIR / SETTINGS).read_text().rstrip())
     return 0

@@ -64,7 +64,7 @@ def entries(config_path: str | Path | None, folder: str = "assignment3") -> list
         package.file_entry("README.student.md", prefix + "README.md", text=student_readme(config, tests)),
         *(package.project_entry(relative, prefix) for relative in LAUNCHER),
         *package.grader_entries(config, public, prefix),
-        *package.template_entries(prefix, provided_only=False),
+        *package.template_entries(prefix),
     ]
     leaks = package.reference_leaks(files)
     if leaks:

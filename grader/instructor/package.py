@@ -19,9 +19,11 @@ from ..discover import GRADED_FILES
 from ..grade import GRADER_DIR, PROJECT_DIR, SUITES_DIR, TEMPLATE_DIR
 from ..worker.client import RUNTIME_DIR
 
-FILES_DIR = Path(__file__).with_name("files")  # setup.sh, run_autograder, the student README
+FILES_DIR = Path(__file__).with_name("files")  # setup.sh, run_autograder, self_check.py, the student README
+SETTINGS = "gradescope-settings.txt"  # the Gradescope settings to pick, with measured memory and times
 REFERENCE_DIR = PROJECT_DIR / "reference"
 EXECUTABLE = 0o755
+UNIX = 3  # ZipInfo.create_system: unzip then applies the entries' modes, whatever OS wrote the zip
 SKIPPED = ("__pycache__", ".pyc", ".pytest_cache")
 ZIP_DATE = (2024, 1, 1, 0, 0, 0)  # fixed, so that the same sources give the same zip
 
@@ -40,6 +42,19 @@ class Entry:
 
     def __repr__(self) -> str:
         return f"Entry({self.name!r}, {len(self.data)} bytes, {self.mode:o})"
+
+
+def shipped(name: str, data: bytes) -> Entry:
+    """A file as the zips carry it, the same whatever the instructor's OS and checkout.
+
+    A script (``*.sh``, or any file that starts with ``#!``) gets LF line endings:
+    a Windows checkout may have CRLF, and bash then fails on ``\r``. A file that
+    starts with ``#!`` is run directly, so it is executable; everything else is
+    0o644 (Windows reports no executable bits to copy).
+    """
+    if name.endswith(".sh") or data.startswith(b"#!"):
+        data = data.replace(b"\r\n", b"\n")
+    return Entry(name, data, EXECUTABLE if data.startswith(b"#!") else 0o644)
 
 
 def skipped(path: Path) -> bool:
@@ -134,36 +149,29 @@ def suite_files(config: GraderConfig, *, public_only: bool) -> list[Path]:
 
 def grader_entries(config: GraderConfig, suites: list[Path], prefix: str = "") -> list[Entry]:
     """The grader's files (see ``grading_files``) and the config, as ``grader/config.toml``."""
-    entries = [Entry(prefix + path.relative_to(PROJECT_DIR).as_posix(), path.read_bytes()) for path in grading_files(suites)]
-    entries.append(Entry(prefix + "grader/config.toml", config.path.read_bytes()))
+    entries = [shipped(prefix + path.relative_to(PROJECT_DIR).as_posix(), path.read_bytes()) for path in grading_files(suites)]
+    entries.append(shipped(prefix + "grader/config.toml", config.path.read_bytes()))
     return entries
 
 
-def template_entries(prefix: str, *, provided_only: bool) -> list[Entry]:
-    """``submission_template/``: only the grader-provided files (Gradescope), or all of it (the handout)."""
+def template_entries(prefix: str) -> list[Entry]:
+    """``submission_template/`` whole: the stubs students edit (and the autograder's self-check grades), the provided helpers."""
     if not TEMPLATE_DIR.is_dir():
-        if provided_only:
-            return []  # grading then provides no helper files, as it does from this checkout
-        raise PackageError(f"{TEMPLATE_DIR} is missing: the handout has nothing for students to edit")
-    entries = []
-    for path in sorted(TEMPLATE_DIR.rglob("*")):
-        relative = path.relative_to(TEMPLATE_DIR).as_posix()
-        if not path.is_file() or skipped(path) or (provided_only and (path.suffix != ".py" or relative in GRADED_FILES)):
-            continue
-        entries.append(Entry(f"{prefix}submission_template/{relative}", path.read_bytes()))
-    return entries
+        raise PackageError(f"{TEMPLATE_DIR} is missing: students have nothing to edit and the autograder nothing to check itself with")
+    return [
+        shipped(f"{prefix}submission_template/{path.relative_to(TEMPLATE_DIR).as_posix()}", path.read_bytes())
+        for path in sorted(TEMPLATE_DIR.rglob("*")) if path.is_file() and not skipped(path)
+    ]
 
 
 def project_entry(relative: str, prefix: str = "") -> Entry:
-    """A file of the project, at the same place under ``prefix``; executable if it is here."""
-    path = PROJECT_DIR / relative
-    return Entry(prefix + relative, path.read_bytes(), EXECUTABLE if path.stat().st_mode & 0o111 else 0o644)
+    """A file of the project, at the same place under ``prefix``."""
+    return shipped(prefix + relative, (PROJECT_DIR / relative).read_bytes())
 
 
-def file_entry(file_name: str, name: str, mode: int = 0o644, text: str | None = None) -> Entry:
+def file_entry(file_name: str, name: str, text: str | None = None) -> Entry:
     """One of the templates in ``files/``, as it is or with ``text`` in its place."""
-    data = text.encode() if text is not None else (FILES_DIR / file_name).read_bytes()
-    return Entry(name, data, mode)
+    return shipped(name, text.encode() if text is not None else (FILES_DIR / file_name).read_bytes())
 
 
 def write_zip(path: Path, entries: list[Entry]) -> Path:
@@ -176,6 +184,7 @@ def write_zip(path: Path, entries: list[Entry]) -> Path:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for entry in sorted(entries, key=lambda e: e.name):
             info = zipfile.ZipInfo(entry.name, ZIP_DATE)
+            info.create_system = UNIX
             info.external_attr = (0o100000 | entry.mode) << 16  # a regular file with these permissions
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, entry.data)

@@ -8,6 +8,7 @@ worker process. ``entries`` turns what the config lists into Gradescope's format
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -37,14 +38,34 @@ def conv_speed_ratio(state: GradingState) -> float | None:
     x, params, dout = CONV_SPEED_CASE.inputs()
     args = {"init": CONV_SPEED_CASE.init, "params": params, "x": x, "dout": dout, "min_seconds": MIN_TIMING_SECONDS}
     outcome = state.workers["part2"].call("speed.conv", args, timeout=CONV_SPEED_LIMIT_SECONDS)
-    if not outcome.ok or outcome.result is None:
+    if not outcome.ok or not isinstance(outcome.result, dict):
         return None
     from . import oracle  # torch: imported only when this entry is on, keeping `python -m grader` quick to start
 
     expected = oracle.layer_reference(CONV_SPEED_CASE)
     if not all(agrees(outcome.result.get(name), expected[name]) for name in ("out", "dx")):
         return None  # a fast wrong answer ranks nowhere
-    return float(outcome.result["student_seconds"]) / max(float(outcome.result["torch_seconds"]), 1e-9)
+    student_time, torch_time = (seconds(outcome.result.get(name)) for name in ("student_seconds", "torch_seconds"))
+    if student_time is None or torch_time is None:
+        return None
+    ratio = student_time / max(torch_time, 1e-9)
+    return ratio if math.isfinite(ratio) else None
+
+
+def seconds(value: Any) -> float | None:
+    """A duration the worker reported, or None when it is not one (a string, a bool, NaN, inf, <= 0).
+
+    Both times are measured in the student's process, which can send anything:
+    a bad value costs the leaderboard entry, never the grade, and never gets
+    into results.json (where NaN or inf would not even be valid JSON).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float's range
+        return None
+    return number if math.isfinite(number) and number > 0 else None
 
 
 def agrees(actual: Any, expected: np.ndarray) -> bool:
