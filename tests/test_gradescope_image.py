@@ -39,6 +39,7 @@ GRADESCOPE_ENV = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": "/root", "LAN
 SETUP_LIMIT_SECONDS = 1800
 GRADESCOPE_TIMEOUT_SECONDS = 600  # the default overall timeout: results.json must be written before it
 BOX_LIMIT_SECONDS = GRADESCOPE_TIMEOUT_SECONDS + 60  # the box kills everything after this
+MEMORY_TARGET_MIB = 600  # peak of a whole grading, page cache included: room left under the container's 768 MiB
 STUB_MESSAGE = "not implemented yet"
 HANG = """
 import signal
@@ -143,15 +144,25 @@ def hanging(source: str) -> str:
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_the_reference_gets_every_point_in_each_upload_layout(image, layout):
-    results, _ = grade_in_box(image, REFERENCE, layout)
+    results, run = grade_in_box(image, REFERENCE, layout)
     assert failed_names(results) == []
     assert results["score"] == total_points()
     assert sum(test["max_score"] for test in results["tests"]) == pytest.approx(total_points(), abs=1e-9)
+    assert run.peak_mib <= MEMORY_TARGET_MIB, run.summary()
+
+
+def test_a_correct_submission_in_plain_loops_gets_every_point(image, tmp_path):
+    loops = ROOT / "tests/corpus/correct/scalar_loops"
+    files = {str(path.relative_to(loops)): path.read_text() for path in loops.rglob("*.py")}
+    results, run = grade_in_box(image, overlay(tmp_path / "loops", files))
+    assert failed_names(results) == [] and results["score"] == total_points()
+    assert run.peak_mib <= MEMORY_TARGET_MIB, run.summary()
 
 
 def test_the_template_gets_zero_saying_not_implemented_yet(image):
-    results, _ = grade_in_box(image, TEMPLATE)
+    results, run = grade_in_box(image, TEMPLATE)
     assert results["score"] == 0 and len(failed_names(results)) == len(results["tests"])
+    assert run.peak_mib <= MEMORY_TARGET_MIB, run.summary()
     visible = [test for test in results["tests"] if test.get("visibility", "visible") == "visible"]
     assert visible and all(STUB_MESSAGE in test["output"] for test in visible)
 
