@@ -93,8 +93,8 @@ class Sandbox:
         if os.environ.get(UNCONFINED_VARIABLE) == "1" or not sys.platform.startswith("linux") or os.geteuid() != 0:
             return cls(limits)
         try:
+            grant_traversal(python_paths())  # first: the check of a uid runs Python as that uid
             uid, lock = claim_worker_uid()
-            grant_traversal(python_paths())
             for path in protected:
                 if path.exists():
                     path.chmod(path.stat().st_mode & 0o770)  # no access for the worker's "other" class

@@ -67,5 +67,5 @@ fi
 
 set +x
 echo "=== autograder image ready in $((SECONDS - started)) s ==="
-"$VENV/bin/python" -c 'import platform, torch; print(f"Python {platform.python_version()} ({platform.python_implementation()}), torch {torch.__version__}, CUDA build: {torch.version.cuda or \"no\"}")'
+"$VENV/bin/python" -c 'import platform, torch; print("Python", platform.python_version(), "torch", torch.__version__, "CUDA build:", torch.version.cuda or "no")'
 cat "$SOURCE/gradescope-settings.txt"
