@@ -17,18 +17,12 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10 (Gradescope's image)
     import tomli as tomllib
 
+from . import config_schema
 from .worker.sandbox import Limits
 
 DEFAULT_PATH = Path(__file__).with_name("config.toml")
-VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
-# Leaderboard entries a config may list: id -> (label on Gradescope, sort order).
-# "desc": higher ranks higher; "asc": lower ranks higher. Never part of the score.
-LEADERBOARD_ENTRIES = {
-    "end_to_end_accuracy": ("VanillaCNN validation accuracy (your train_epoch)", "desc"),
-    "vanilla_cnn_accuracy": ("VanillaCNN validation accuracy (grader's loop)", "desc"),
-    "twolayer_accuracy": ("TwoLayerNet validation accuracy (grader's loop)", "desc"),
-    "conv_speed_vs_torch": ("Conv2D forward+backward time / torch's", "asc"),
-}
+VISIBILITIES = config_schema.VISIBILITIES
+LEADERBOARD_ENTRIES = config_schema.LEADERBOARD_ENTRIES
 
 
 class ConfigError(ValueError):
@@ -105,6 +99,9 @@ def load_config(path: str | Path | None = None, *, dataset: str | None = None) -
 
 
 def _parse(path: Path, raw: dict[str, Any]) -> GraderConfig:
+    found = config_schema.problems(raw)
+    if found:
+        raise ConfigError(f"{path}: " + "\n  ".join(found))
     def need(table: dict[str, Any], key: str, where: str) -> Any:
         if key not in table:
             raise ConfigError(f"{path}: missing '{key}' in {where}")
@@ -115,8 +112,6 @@ def _parse(path: Path, raw: dict[str, Any]) -> GraderConfig:
     tests = {}
     for test_id, entry in need(raw, "tests", "the file").items():
         visibility = entry.get("visibility", default_visibility)
-        if visibility not in VISIBILITIES:
-            raise ConfigError(f"{path}: [tests] {test_id}: visibility '{visibility}' is not one of {', '.join(VISIBILITIES)}")
         tests[test_id] = TestPolicy(float(need(entry, "points", test_id)), visibility, float(entry.get("timeout", default_timeout)))
     total = float(need(raw, "total_points", "the file"))
     configured = sum(policy.points for policy in tests.values())
@@ -131,9 +126,6 @@ def _parse(path: Path, raw: dict[str, Any]) -> GraderConfig:
     limits = raw.get("limits", {})
     leaderboard = raw.get("leaderboard", {})
     entries = tuple(leaderboard.get("entries", ())) if leaderboard.get("enabled", False) else ()
-    unknown = [entry for entry in entries if entry not in LEADERBOARD_ENTRIES]
-    if unknown:
-        raise ConfigError(f"{path}: [leaderboard] entries {unknown} are not among {', '.join(LEADERBOARD_ENTRIES)}")
     return GraderConfig(
         path=path,
         total_points=total,

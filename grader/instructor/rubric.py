@@ -16,6 +16,7 @@ import pytest
 from tabulate import tabulate
 
 from ..config import ConfigError, GraderConfig, load_config
+from ..config_schema import descriptions
 from ..discover import Discovery
 from ..grade import SUITES_DIR
 from ..judge.plugin import GradingPlugin, GradingState, TestMeta
@@ -93,7 +94,11 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader rubric", description=__doc__.splitlines()[0].split(": ", 1)[1])
     parser.add_argument("--config", default=None, help="grading policy file (default: $GRADER_CONFIG or grader/config.toml)")
     parser.add_argument("--per-function", action="store_true", help="one row per entry of [tests] instead of one per test case")
+    parser.add_argument("--keys", action="store_true", help="describe every key the config may hold, then stop")
     args = parser.parse_args(argv)
+    if args.keys:
+        print(tabulate(descriptions(), headers=["key", "meaning"]))
+        return 0
     try:
         config, tests = checked_rubric(args.config)
     except (ConfigError, RubricError) as error:
