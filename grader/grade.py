@@ -164,6 +164,8 @@ def grade(submission: Path, results_path: Path, config_path: str | None = None, 
             sandboxes.append(sandbox)
             deadline = started + config.budget_seconds - RESULTS_SECONDS
             state, exit_code = run_suites(config, Path(submission), sandbox, verbose, stop, deadline)
+            if state.faults:
+                raise RuntimeError("the grader failed (not the submission):\n" + "\n".join(state.faults))
             if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
                 raise RuntimeError(f"the test suites could not run (pytest exit code {exit_code})")
             board = leaderboard.entries(state)

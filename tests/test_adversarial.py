@@ -610,6 +610,12 @@ def leaked_workers() -> list[str]:
         stage = next((part.decode() for part in command if part.endswith(b"/lib") and b"/grader-" in part), None)
         if stage and b"grader_runtime.main" in b" ".join(command) and not Path(stage).exists():
             leaked.append(f"{entry.name}: {stage}")
+        try:
+            home = os.readlink(entry / "cwd")  # a worker forked by the zygote keeps the judge's command line, not its folder
+        except OSError:
+            continue
+        if "/grader-" in home and "/home-part" in home and not Path(home.removesuffix(" (deleted)")).exists():
+            leaked.append(f"{entry.name}: {home}")
     return leaked
 
 
@@ -621,7 +627,9 @@ def check_attack(attack: Attack, run: Run, reference: Graded) -> None:
     jsonschema.validate(graded.results, SCHEMA)
     assert not leaked_workers()
     if attack.expect_returncode:
-        assert graded.results["score"] == 0 and "fault injected" in graded.results["output"]
+        assert graded.results["score"] == 0 and "please tell the course staff" in graded.results["output"]
+        assert [test["visibility"] for test in graded.results["tests"]] == ["hidden"]  # the error, for instructors only
+        assert "fault injected" in graded.results["tests"][0]["output"] and "fault injected" not in graded.results["output"]
         return
     lost = [test["name"] for test in graded.failed if not attack.costs & set(test["tags"])]
     assert not lost, f"tests of components the attack did not touch failed: {lost}\n{graded.failed[:3]}"

@@ -1,6 +1,10 @@
 """The grader end to end, as a student runs it: scores, messages, exit codes, defaults."""
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import jsonschema
 import pytest
 
@@ -88,7 +92,8 @@ def test_harness_failure_writes_score_zero_results_and_exits_nonzero(tmp_path):
     graded = run_grader(REFERENCE, tmp_path / "results.json", "--config", str(bad_config))
     assert graded.returncode != 0
     assert graded.results["score"] == 0
-    assert "add up to 100" in graded.results["output"]
+    assert "please tell the course staff" in graded.results["output"]
+    assert "add up to 100" in graded.results["tests"][0]["output"] and graded.results["tests"][0]["visibility"] == "hidden"
     jsonschema.validate(graded.results, SCHEMA)
 
 
@@ -96,3 +101,27 @@ def test_nonexistent_submission_is_a_harness_failure(tmp_path):
     graded = run_grader(tmp_path / "nope", tmp_path / "results.json")
     assert graded.returncode != 0
     assert graded.results["score"] == 0
+
+
+@pytest.mark.parametrize("mistake", [
+    ('student.run("layer.forward", f"{case.call}: forward", cache_key', 'student.run("layer.forwad", f"{case.call}: forward", cache_key'),
+    ('"params": params or None, "x": x}', '"params": params or None, "input": x}'),
+], ids=["unknown_scenario", "wrong_argument_name"])
+def test_a_mistake_in_the_grader_fails_the_grading_and_never_the_student(tmp_path, mistake):
+    """A broken grader copy: exit 2 and a score-0 result that says to tell the staff; no test blames the submission."""
+    import shutil
+
+    copy = tmp_path / "project"
+    for part in ("grader", "submission_template"):
+        shutil.copytree(ROOT / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    checks = copy / "grader/judge/layer_checks.py"
+    assert mistake[0] in checks.read_text()
+    checks.write_text(checks.read_text().replace(*mistake))
+    done = subprocess.run([sys.executable, "-m", "grader", str(REFERENCE), "--results", str(tmp_path / "results.json"), "--quiet"],
+                          cwd=copy, capture_output=True, text=True, timeout=600)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert done.returncode == 2, done.stdout[-2000:]
+    assert results["score"] == 0 and results["output"].startswith("The autograder could not grade this submission; please tell the course staff.")
+    assert [test["visibility"] for test in results["tests"]] == ["hidden"]
+    assert "the grader failed (not the submission)" in results["tests"][0]["output"]
+    assert "sys.exit" not in results["tests"][0]["output"] and "your code" not in results["tests"][0]["output"]

@@ -72,6 +72,10 @@ class Stop:
             self.session.shouldstop = self.reason
 
 
+class GraderFault(Exception):
+    """A mistake in the grader's own code: the grading fails as a whole (exit 2), no student loses points for it."""
+
+
 class Interrupted(BaseException):
     """A signal arrived before any test ran: the grading's set-up is abandoned."""
 
@@ -91,6 +95,7 @@ class GradingState:
     stop: Stop = field(default_factory=Stop)
     deadline: float = float("inf")  # time.monotonic() by which every call must have ended
     hangs: list[hangs.Hang] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)  # the grader's own mistakes: the grading fails, nobody loses points
 
     def seconds_left(self) -> float:
         return self.deadline - time.monotonic()
@@ -130,6 +135,8 @@ class Student:
             outcome = self._call(scenario, args)
             if cache_key is not None and not outcome.timed_out:  # a time-out is not repeated: the hang is remembered
                 self.state.cache[key] = outcome
+        if outcome.internal:
+            raise GraderFault(f"{scenario}: {outcome.internal}")
         if outcome.failure:
             feedback.worker_failure(call, outcome.failure)
         if outcome.error:
@@ -252,6 +259,9 @@ class GradingPlugin:
         if outcome is not None:
             outcome.ran = True
             outcome.seconds += call.duration
+            if call.excinfo is not None and call.excinfo.errisinstance(GraderFault):
+                self.state.faults.append(f"{item.nodeid}: {call.excinfo.value}")
+                self.state.stop.request("the grader failed")
             if call.excinfo is not None and outcome.passed:
                 outcome.passed = False
                 outcome.message = failure_message(call.excinfo)

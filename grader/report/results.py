@@ -116,8 +116,11 @@ def fit(document: dict[str, Any], limit: int = MAX_DOCUMENT_BYTES) -> dict[str, 
 
 
 def fallback_document(error: str, execution_time: float = 0.0) -> dict[str, Any]:
-    """What Gradescope gets when the harness itself fails: score 0 and the reason."""
-    return interrupted_document(f"The autograder could not grade this submission; please tell the course staff.\n{error}", execution_time)
+    """What Gradescope gets when the harness itself fails: score 0, a request to tell the staff, and the error for instructors only."""
+    document = interrupted_document("The autograder could not grade this submission; please tell the course staff.", execution_time)
+    document["tests"] = [{"name": "autograder error (instructors only)", "score": 0, "max_score": 0, "status": "failed",
+                          "output": shorten(error, MAX_OUTPUT_CHARS), "visibility": "hidden"}]
+    return document
 
 
 def interrupted_document(output: str, execution_time: float = 0.0) -> dict[str, Any]:

@@ -44,6 +44,7 @@ class CallOutcome:
     output: str = ""
     seconds: float = 0.0
     timed_out: bool = False
+    internal: str | None = None  # the grader's own mistake, found by the worker before any student code ran
 
     @property
     def ok(self) -> bool:
@@ -239,7 +240,9 @@ class Worker:
 
     def _settle(self, outcome: CallOutcome, reply: Any) -> None:
         if isinstance(reply, dict):
-            if reply.get("ok"):
+            if reply.get("internal"):
+                outcome.internal = str(reply["internal"])[:2000]
+            elif reply.get("ok"):
                 outcome.result = reply.get("result") if isinstance(reply.get("result"), dict) else {}
             else:
                 outcome.error = clean_error(reply.get("error"))

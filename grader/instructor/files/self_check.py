@@ -36,8 +36,9 @@ def problems(document: dict[str, Any]) -> list[str]:
     except ValidationError as error:
         return [f"results.json does not follow Gradescope's format: {error.message}"]
     tests = document["tests"]
-    if not tests:
-        return [f"no test ran: {(document.get('output') or '(no output)').splitlines()[0]}"]
+    errors = [test["output"] for test in tests if test.get("max_score") == 0 and test.get("visibility") == "hidden"]
+    if not tests or errors:  # the harness fell back: its error is in a hidden entry
+        return [f"no test ran: {(document.get('output') or '(no output)').splitlines()[0]} {' '.join(errors)[:500]}"]
     found = []
     if document["score"] != 0:
         found.append(f"the stubs scored {document['score']}, not 0")

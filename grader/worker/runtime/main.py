@@ -15,6 +15,7 @@ from __future__ import annotations
 import _thread
 import faulthandler
 import importlib
+import inspect
 import json
 import os
 import signal
@@ -213,9 +214,27 @@ def send(replies: BinaryIO, request_id: int, reply: dict[str, Any]) -> None:
     replies.flush()
 
 
+def grader_fault(request: Any) -> str | None:
+    """What is wrong with a request the judge sent (an unknown scenario, arguments it does not take), or None."""
+    if not isinstance(request, dict) or not isinstance(request.get("args"), dict):
+        return f"malformed request {str(request)[:200]}"
+    handler = scenarios.REGISTRY.get(request.get("scenario"))
+    if handler is None:
+        return f"unknown scenario {request.get('scenario')!r}; known: {', '.join(sorted(scenarios.REGISTRY))}"
+    try:
+        inspect.signature(handler).bind(**request["args"])
+    except TypeError as error:
+        return f"scenario {request['scenario']!r} called with arguments it does not take: {error}"
+    return None
+
+
 def serve(requests: BinaryIO, replies: BinaryIO, submission_dir: str, baseline: Baseline, worker_pid: int) -> None:
     while True:
         request = wire.read_frame(requests)
+        fault = grader_fault(request)
+        if fault:  # a mistake of the grader's own code: said before any student code runs, never blamed on the student
+            send(replies, request.get("id", 0), {"ok": False, "internal": fault})
+            continue
         handler: Callable[..., Any] = scenarios.REGISTRY[request["scenario"]]
         limit_cpu(request.get("cpu_seconds"))
         try:
