@@ -18,6 +18,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ GRADESCOPE_ENV = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": "/root", "LAN
 SETUP_LIMIT_SECONDS = 1800
 GRADESCOPE_TIMEOUT_SECONDS = 600  # the default overall timeout: results.json must be written before it
 BOX_LIMIT_SECONDS = GRADESCOPE_TIMEOUT_SECONDS + 60  # the box kills everything after this
+IMAGE_PREFIX = "grader-gradescope-image-"
 MEMORY_TARGET_MIB = 600  # peak of a whole grading, page cache included: room left under the container's 768 MiB
 STUB_MESSAGE = "not implemented yet"
 HANG = """
@@ -53,9 +55,15 @@ while True:
 # --- the image, built once by setup.sh -------------------------------------------------------------
 
 def build_image(record: Path) -> None:
-    """Run setup.sh into a fresh autograder root beside ``record``, then write ``record`` (what happened)."""
-    folder = record.parent / "gradescope-image"
-    folder.mkdir()
+    """Run setup.sh into a fresh autograder root, then write ``record`` (what happened).
+
+    The root lies outside pytest's temporary folders: every pytest session on the
+    machine resets their top folder to mode 0700, which would lock the worker's uid
+    out of the venv in the middle of a grading. The previous image (5.7 GB) goes.
+    """
+    for old in Path(tempfile.gettempdir()).glob(f"{IMAGE_PREFIX}*"):
+        shutil.rmtree(old, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=IMAGE_PREFIX))
     archive = folder / "autograder.zip"
     done = subprocess.run([sys.executable, "-m", "grader", "build-autograder", "-o", str(archive)], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
