@@ -21,13 +21,27 @@ def forward(component: str, init: dict[str, Any], params: dict[str, np.ndarray] 
     return {"out": plain_array(layer.forward(x.copy()), "forward")}
 
 
+def parameter_changes(layer: Any, assigned: dict[str, np.ndarray], original: dict[str, np.ndarray], step: str) -> list[str]:
+    """How ``step`` changed the layer's parameters: another object in the attribute, or other values in the array."""
+    found = []
+    for name, array in assigned.items():
+        if getattr(layer, name, None) is not array:
+            found.append(f"{step} replaced self.{name} with another object")
+        elif not np.array_equal(array, original[name]):
+            found.append(f"{step} changed the values of self.{name} in place")
+    return found
+
+
 @scenario("layer.backward")
 def backward(
     component: str, init: dict[str, Any], params: dict[str, np.ndarray] | None, x: np.ndarray, dout: np.ndarray
 ) -> dict[str, Any]:
     layer = build_layer(component, init, params)
-    result = {"out": plain_array(layer.forward(x.copy()), "forward")}
+    assigned = {name: getattr(layer, name) for name in params or {}}
+    result: dict[str, Any] = {"out": plain_array(layer.forward(x.copy()), "forward")}
+    result["parameter_changes"] = parameter_changes(layer, assigned, params or {}, "forward")
     result["dx"] = plain_array(layer.backward(dout.copy()), "backward")
+    result["parameter_changes"] += parameter_changes(layer, assigned, params or {}, "backward")
     if params:
         result["dw"] = plain_array(getattr(layer, "dw", None), "backward (the attribute dw)")
         result["db"] = plain_array(getattr(layer, "db", None), "backward (the attribute db)")
