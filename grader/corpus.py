@@ -183,8 +183,9 @@ class Grading:
 
     @property
     def names_cause(self) -> bool:
-        """Whether the first visible failure contains the mutant's cause phrase (case-insensitive)."""
-        return bool(self.case.cause) and self.case.cause.lower() in self.first_feedback.lower()
+        """Whether what the first visible failure says (after its first line, the call) contains the mutant's cause phrase, in any case."""
+        said = self.first_feedback.partition("\n")[2]
+        return bool(self.case.cause) and self.case.cause.lower() in said.lower()
 
     @property
     def first_feedback(self) -> str:

@@ -58,15 +58,19 @@ def plain_array(value: Any, what: str) -> np.ndarray:
 RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-def hide_runtime_warnings() -> None:
-    """Show only warnings raised from outside the grader's runtime: the report prints them as the student's output."""
-    show = warnings.showwarning
+def student_warnings_only(show: Callable[..., None]) -> Callable[..., None]:
+    """``show`` (a ``warnings.showwarning``) for warnings raised outside the grader's runtime only."""
 
     def show_student_warnings(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
         if not os.path.abspath(filename).startswith(RUNTIME_DIR + os.sep):
             show(message, category, filename, lineno, file, line)
 
-    warnings.showwarning = show_student_warnings
+    return show_student_warnings
+
+
+def hide_runtime_warnings() -> None:
+    """The report prints the worker's output as the student's: warnings the grader's own code raises stay out of it."""
+    warnings.showwarning = student_warnings_only(warnings.showwarning)
 
 
 def preload(part: str) -> None:
