@@ -60,4 +60,4 @@ def test_returns_mean_loss_per_sample(observed, replay):
 def test_returns_accuracy(observed, replay):
     _, result = observed
     compare.check_scalar("accuracy", result["result"][1], replay.accuracy, call="\n".join([CALL, *replay.lines()]),
-                         hint="argmax over the class dimension (dim=1), correct count over the number of samples")
+                         hint="argmax over the class dimension (dim=1), correct count over the number of samples (a fraction in [0, 1])")
