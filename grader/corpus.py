@@ -179,7 +179,7 @@ class Grading:
     @property
     def failed_functions(self) -> list[str]:
         """The distinct test functions that failed ("conv: forward matches torch"), parametrized cases counted once."""
-        return sorted({test_function(test["name"]) for test in self.failed})
+        return sorted({function_of(test["name"]) for test in self.failed})
 
     @property
     def names_cause(self) -> bool:
@@ -247,7 +247,7 @@ class Grading:
         }
 
 
-def test_function(name: str) -> str:
+def function_of(name: str) -> str:
     """A result's test name without its parametrization: "conv: forward shape [k3_s1_p0]" -> "conv: forward shape"."""
     return name.split(" [")[0]
 
