@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from grader.judge import loops
+from grader.judge import feedback, loops
 from grader.worker.runtime import part1, part2, scenarios, trusted
 from grader.worker.runtime.scenarios import ContractError
 
@@ -79,6 +79,13 @@ def test_a_failing_first_forward_says_so():
     with pytest.raises(ContractError, match=r"first forward, on a dummy batch of shape \(2, 12\).*raised IndexError") as caught:
         part2.materialize(BrokenLazyNet(), {"input_dim": 12, "hidden_size": 4, "num_classes": 3})
     assert any(frame.name == "forward" for frame in __import__("traceback").extract_tb(caught.value.__traceback__))
+
+
+def test_a_contract_error_raised_under_student_code_shows_the_students_lines():
+    error = {"type": "ContractError", "message": "the model's first forward ... raised IndexError: x", "frames": ["models.py, line 9, in forward: y"]}
+    with pytest.raises(pytest.fail.Exception) as caught:
+        feedback.student_error("VanillaCNN(...)", error)
+    assert str(caught.value.msg).splitlines()[1:] == ["  the model's first forward ... raised IndexError: x", "  in your code:", "    models.py, line 9, in forward: y"]
 
 
 def test_a_loss_that_requires_grad_is_read_without_a_warning():
