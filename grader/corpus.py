@@ -6,8 +6,10 @@ The corpus (``tests/corpus/``) measures the grader's two error rates:
   (loops, im2col, einsum, float32, other SGD forms, other model layouts); it
   must get full marks.
 * ``mutants/<case>/``: a submission with ONE realistic bug; it must lose points,
-  and only in tests tagged with the component(s) its ``case.toml`` names. Its
-  first failing message must be short and say what differs and why it might.
+  and only in tests tagged with the component(s) its ``case.toml`` names, and,
+  when it names them (``tests``), only in the tests of the property it breaks.
+  Its first failing message must be short and say what differs and why it might;
+  ``cause`` is a phrase that message should contain (the figure of the matrix).
 
 Each case folder holds only the graded file(s) it changes, in the template's
 layout, and a ``case.toml``; the case is graded as an overlay on ``reference/``.
@@ -67,6 +69,8 @@ class Case:
     files: tuple[str, ...]
     components: tuple[str, ...] = ()  # mutants: the components that must lose points
     base: str = "reference"  # mutants: what the bug was made in ("reference" or "correct/<case>")
+    tests: tuple[str, ...] = ()  # mutants: the only test functions it may fail ("suite: function"), when given
+    cause: str = ""  # mutants: a phrase naming the bug, expected in the first failing message
 
     def __repr__(self) -> str:
         return f"{self.kind}:{self.name}"
@@ -97,7 +101,7 @@ def load_case(folder: Path, kind: str) -> Case:
         spec = tomllib.loads((folder / "case.toml").read_text())
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise CorpusError(f"{where}/case.toml: {error}") from None
-    allowed = {"description", "expected"} if kind == "correct" else {"description", "component", "base"}
+    allowed = {"description", "expected"} if kind == "correct" else {"description", "component", "base", "tests", "cause"}
     unknown = set(spec) - allowed
     if unknown or not isinstance(spec.get("description"), str):
         raise CorpusError(f"{where}/case.toml: needs a description string and only {sorted(allowed)} (found {sorted(spec)})")
@@ -117,7 +121,10 @@ def load_case(folder: Path, kind: str) -> Case:
     base = spec.get("base", "reference")
     if base != "reference" and not (folder.parent.parent / base / "case.toml").exists():
         raise CorpusError(f"{where}/case.toml: base {base!r} is neither \"reference\" nor a corpus case")
-    return Case(folder.name, "mutant", spec["description"], folder, files, components, base)
+    tests, cause = spec.get("tests", []), spec.get("cause", "")
+    if not isinstance(cause, str) or not isinstance(tests, list) or not all(isinstance(test, str) and ": " in test for test in tests):
+        raise CorpusError(f"{where}/case.toml: tests is a list of \"suite: function\" names and cause a string")
+    return Case(folder.name, "mutant", spec["description"], folder, files, components, base, tuple(tests), cause)
 
 
 def load_corpus(root: Path = CORPUS_DIR) -> list[Case]:
@@ -170,6 +177,17 @@ class Grading:
         return counts
 
     @property
+    def failed_functions(self) -> list[str]:
+        """The distinct test functions that failed ("conv: forward matches torch"), parametrized cases counted once."""
+        return sorted({function_of(test["name"]) for test in self.failed})
+
+    @property
+    def names_cause(self) -> bool:
+        """Whether what the first visible failure says (after its first line, the call) contains the mutant's cause phrase, in any case."""
+        said = self.first_feedback.partition("\n")[2]
+        return bool(self.case.cause) and self.case.cause.lower() in said.lower()
+
+    @property
     def first_feedback(self) -> str:
         visible = [test["output"] for test in self.failed if test.get("visibility", "visible") == "visible"]
         return visible[0].split("\n--- your code printed ---")[0] if visible else ""
@@ -187,6 +205,8 @@ class Grading:
             if not set(test["tags"]) & set(self.case.components):
                 found.append(f"lost points outside {'+'.join(self.case.components)}: {test['name']} (tags {test['tags']})")
         found += [f"{component} kept full points" for component in self.case.components if component not in self.lost]
+        if self.case.tests:
+            found += [f"failed a test of another property: {name}" for name in self.failed_functions if name not in self.case.tests]
         return found + self.feedback_problems()
 
     def feedback_problems(self) -> list[str]:
@@ -217,12 +237,19 @@ class Grading:
             "lost_tests": self.lost_tests,
             "failed": [{"name": test["name"], "tags": test["tags"]} for test in self.failed],
             "failed_tests": [test["name"] for test in self.failed],
+            "failed_functions": self.failed_functions,
+            "names_cause": self.names_cause,
             "first_feedback": self.first_feedback,
             "seconds": round(self.seconds, 1),
             "cpu_seconds": round(self.cpu_seconds, 1),
             "verdict": "OK" if not problems else "WRONG",
             "problems": problems,
         }
+
+
+def function_of(name: str) -> str:
+    """A result's test name without its parametrization: "conv: forward shape [k3_s1_p0]" -> "conv: forward shape"."""
+    return name.split(" [")[0]
 
 
 def grading_environment(threads: int | None) -> dict[str, str]:
@@ -300,11 +327,29 @@ def lost_text(grading: Grading) -> str:
 
 def render(gradings: list[Grading]) -> str:
     rows = [
-        [g.case.name, g.case.kind, g.case.expected, f"{g.score:g}/{g.max_score:g}", lost_text(g), f"{g.seconds:.1f}", f"{g.cpu_seconds:.1f}", "OK" if not g.problems() else "WRONG"]
+        [g.case.name, g.case.kind, g.case.expected, f"{g.score:g}/{g.max_score:g}", lost_text(g), *mutant_columns(g),
+         f"{g.seconds:.1f}", f"{g.cpu_seconds:.1f}", "OK" if not g.problems() else "WRONG"]
         for g in gradings
     ]
-    table = tabulate(rows, headers=["case", "kind", "expected", "score", "failed tests per suite", "seconds", "cpu s", "verdict"], disable_numparse=True)
+    headers = ["case", "kind", "expected", "score", "failed tests per suite", "functions", "names cause", "seconds", "cpu s", "verdict"]
+    table = tabulate(rows, headers=headers, disable_numparse=True)
     return "\n".join([table, "", *summary_lines(gradings)])
+
+
+def mutant_columns(grading: Grading) -> list[str]:
+    """Distinct test functions failed, and whether the first message names the cause (mutants only)."""
+    if grading.case.kind != "mutant":
+        return ["", ""]
+    return [str(len(grading.failed_functions)), ("yes" if grading.names_cause else "no") if grading.case.cause else "-"]
+
+
+def mutant_figures(mutants: list[Grading]) -> str:
+    """The two figures the README states for the corpus."""
+    functions = statistics.mean(len(g.failed_functions) for g in mutants)
+    with_cause = [g for g in mutants if g.case.cause]
+    named = sum(g.names_cause for g in with_cause)
+    return (f"mutants: {functions:.2f} distinct test functions failed on average; first message names the cause: "
+            f"{named}/{len(with_cause)} ({named / max(1, len(with_cause)):.0%})")
 
 
 def summary_lines(gradings: list[Grading]) -> list[str]:
@@ -315,6 +360,8 @@ def summary_lines(gradings: list[Grading]) -> list[str]:
         f"mutants that lose points: {sum(0 < g.max_score and g.score < g.max_score for g in mutants)}/{len(mutants)}; "
         f"lost only in their component(s), with short feedback: {sum(not g.problems() for g in mutants)}/{len(mutants)}",
     ]
+    if mutants:
+        lines.append(mutant_figures(mutants))
     seconds = [g.seconds for g in gradings]
     if seconds:
         lines.append(f"seconds per grading: median {statistics.median(seconds):.1f}, max {max(seconds):.1f} ({max(gradings, key=lambda g: g.seconds).case!r}), total {sum(seconds):.0f}")

@@ -41,6 +41,18 @@ def test_mutant_is_its_base_with_one_small_change(case: Case):
     assert 0 < case.changed_lines() <= corpus.MAX_CHANGED_LINES
 
 
+def test_every_mutant_names_its_cause():
+    assert [case.name for case in MUTANTS if not case.cause] == []
+
+
+@pytest.mark.parametrize("case", [case for case in MUTANTS if case.tests], ids=repr)
+def test_listed_tests_exist(case: Case):
+    for name in case.tests:
+        suite, function = name.split(": ")
+        source = (ROOT / "grader" / "judge" / "suites" / f"test_{suite}.py").read_text()
+        assert f"def test_{function.replace(' ', '_')}(" in source, name
+
+
 def test_a_case_with_a_stray_file_is_rejected(tmp_path: Path):
     folder = tmp_path / "mutants" / "stray"
     (folder / "part1_scratch").mkdir(parents=True)
@@ -76,15 +88,30 @@ def test_a_correct_case_that_loses_points_is_wrong():
 
 
 def test_a_mutant_is_wrong_when_uncaught_or_when_it_costs_another_component():
-    conv = next(case for case in MUTANTS if case.components == ("conv",))
+    conv = next(case for case in MUTANTS if case.components == ("conv",) and not case.tests)
     assert fake(conv, 100.0, []).problems() == ["not caught: full marks"]
     assert fake(conv, 95.0, [("conv: forward", ["conv"], MESSAGE)]).problems() == []
     assert fake(conv, 95.0, [("conv: forward", ["conv"], MESSAGE), ("relu: dx", ["relu"], "ReLU")]).problems()
     assert fake(conv, 95.0, [("scratch", ["conv", "relu", "accuracy"], "Conv2D -> ReLU\n  Hint: x")]).problems() == []
 
 
+def test_a_mutant_that_lists_its_tests_must_fail_no_other():
+    listed = Case("m", "mutant", "x", ROOT, ("part2_pytorch/train.py",), ("train_epoch",), tests=("train_epoch: uses training mode",), cause="model.train()")
+    mode = ("train_epoch: uses training mode", ["train_epoch"], "train_epoch(...)\n  forward saw False\n  Hint: call model.train()")
+    assert fake(listed, 98.0, [mode]).problems() == []
+    assert fake(listed, 98.0, [mode]).names_cause
+    other = fake(listed, 95.0, [mode, ("train_epoch: returns accuracy", ["train_epoch"], "train_epoch(...)\n  accuracy\n  Hint: x")])
+    assert other.problems() == ["failed a test of another property: train_epoch: returns accuracy"]
+
+
+def test_parametrized_cases_count_as_one_test_function():
+    conv = next(case for case in MUTANTS if case.components == ("conv",) and not case.tests)
+    grading = fake(conv, 95.0, [("conv: forward [a]", ["conv"], MESSAGE), ("conv: forward [b]", ["conv"], MESSAGE), ("conv: dx", ["conv"], MESSAGE)])
+    assert grading.failed_functions == ["conv: dx", "conv: forward"]
+
+
 def test_feedback_must_be_short_and_name_the_component():
-    conv = next(case for case in MUTANTS if case.components == ("conv",))
+    conv = next(case for case in MUTANTS if case.components == ("conv",) and not case.tests)
     assert fake(conv, 95.0, [("conv: forward", ["conv"], "\n".join(["Conv2D"] * 11))]).problems()
     assert fake(conv, 95.0, [("conv: forward", ["conv"], "something differs")]).problems()
     hidden = fake(conv, 95.0, [("conv: forward", ["conv"], MESSAGE), ("hidden", ["conv"], "details")])
@@ -144,6 +171,15 @@ def test_mutant_loses_points_only_in_its_component(graded: dict, case: Case):
     assert set(row["lost"]) & set(case.components) == set(case.components)
     for test in row["failed"]:
         assert set(test["tags"]) & set(case.components), f"{test['name']} is not tagged {case.components}"
+    if case.tests:  # one bug, one property: no test of another property fails
+        assert set(row["failed_functions"]) <= set(case.tests), row["failed_functions"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", [case for case in MUTANTS if case.tests], ids=repr)
+def test_mutant_of_one_property_names_its_cause_first(graded: dict, case: Case):
+    row = row_of(graded, case)
+    assert row["names_cause"], f"{case.cause!r} is not in: {row['first_feedback']}"
 
 
 @pytest.mark.slow

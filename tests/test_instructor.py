@@ -42,13 +42,13 @@ def rubric() -> str:
 
 def test_rubric_lists_every_test_case_once(rubric):
     numbers = [line.split()[0] for line in rubric.splitlines() if line[:1].isdigit() and "." in line.split()[0]]
-    assert len(numbers) == len(set(numbers)) == 114
-    assert "TOTAL: 100 points in 114 tests (total_points = 100)" in rubric
+    assert len(numbers) == len(set(numbers)) == 116
+    assert "TOTAL: 100 points in 116 tests (total_points = 100)" in rubric
 
 
 def test_rubric_gives_number_name_component_points_visibility_and_time_limit(rubric):
     row = next(line for line in rubric.splitlines() if "scratch cnn learns digits" in line).split()
-    assert row[0] == "1.80" and row[-5:] == ["sgd", "5", "visible", "120", "s"]
+    assert row[0] == "1.82" and row[-5:] == ["sgd", "5", "visible", "120", "s"]
     hidden = next(line for line in rubric.splitlines() if "conv unusual shapes match torch [k3_s3_p1_wide]" in line)
     assert hidden.split()[-4:] == ["1", "after_published", "30", "s"]
 
@@ -61,7 +61,7 @@ def test_rubric_totals_each_part(rubric):
 def test_rubric_per_function_has_one_row_per_config_entry():
     done = grader_command("rubric", "--per-function")
     rows = [line for line in done.stdout.splitlines() if ".py::test_" in line]
-    assert len(rows) == len(load_config().tests) == 45
+    assert len(rows) == len(load_config().tests) == 47
     assert any(row.split()[:2] == ["1.1-1.6", "test_conv.py::test_forward_shape"] and "2 (6 cases)" in row for row in rows)
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from . import compare, oracle
+from . import compare, feedback, oracle
 from .cases import LayerCase
 from .plugin import Student
 
@@ -38,6 +38,18 @@ def backward_matches_torch(student: Student, case: LayerCase, gradient: str, hin
     expected = oracle.layer_reference(case)[gradient]
     compare.check_array(gradient, result[gradient], expected, call=f"{case.call}: forward, then backward", hint=hint,
                         axes=case.axes(gradient), mistakes=lambda: oracle.layer_mistakes(case, gradient))
+
+
+def parameters_unchanged(student: Student, cases: list[LayerCase]) -> None:
+    """Forward and backward leave weight and bias as they were: same objects, same values (the optimizer updates them)."""
+    for case in cases:
+        _, _, dout = case.inputs()
+        call = f"{case.call}: forward, then backward"
+        changes = student.run("layer.parameters_kept", call, dout=dout, **_args(case))["changes"]
+        if changes:
+            feedback.fail(call, *(f"  {change}" for change in changes[:3]),
+                          "  Hint: forward and backward only compute out, dx, dw and db; leave self.weight and self.bias as they are "
+                          "(the optimizer's step() updates them)")
 
 
 def gradients_match_finite_differences(student: Student, case: LayerCase, hints: dict[str, str]) -> None:

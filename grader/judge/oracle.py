@@ -104,8 +104,10 @@ def sgd_history(
     return history
 
 
-def sgd_mistakes(options: dict[str, Any], layers: list[dict[str, np.ndarray] | None], grads: list[list[Any]]) -> list[tuple[str, list[list[dict[str, np.ndarray]]]]]:
-    """Histories of common wrong updates (as sgd_history returns them), for naming the likely cause of a mismatch."""
+def sgd_mistakes(
+    options: dict[str, Any], layers: list[dict[str, np.ndarray] | None], grads: list[list[Any]], parameter: str = "weight"
+) -> list[tuple[str, list[list[dict[str, np.ndarray]]]]]:
+    """Histories of common wrong updates (as sgd_history returns them), for naming the likely cause of a mismatch in ``parameter``."""
     momentum, decay = options.get("momentum", 0.0), options.get("weight_decay", 0.0)
     found = []
     if momentum:
@@ -114,5 +116,7 @@ def sgd_mistakes(options: dict[str, Any], layers: list[dict[str, np.ndarray] | N
                       sgd_history({**options, "dampening": momentum}, layers, grads)))
     if decay:
         found.append(("the update with grad - weight_decay * param (the sign of weight decay is +)", sgd_history({**options, "weight_decay": 0.0}, layers, grads, -decay)))
-        found.append(("the update without weight decay", sgd_history({**options, "weight_decay": 0.0}, layers, grads)))
+        undecayed = ("the bias updated without weight decay: torch's weight decay applies to the bias too, not only to the weight"
+                     if parameter == "bias" else "the update without weight decay")
+        found.append((undecayed, sgd_history({**options, "weight_decay": 0.0}, layers, grads)))
     return found

@@ -47,6 +47,10 @@ def test_backward_db_matches_torch(student, case):
     layer_checks.backward_matches_torch(student, case, "db", HINTS["db"])
 
 
+def test_forward_backward_leave_parameters_unchanged(student):
+    layer_checks.parameters_unchanged(student, CASES)
+
+
 @pytest.mark.parametrize("case", CASES[::2], ids=repr)
 def test_gradients_match_finite_differences(student, case):
     layer_checks.gradients_match_finite_differences(student, case, HINTS)

@@ -34,7 +34,7 @@ def likely_mistakes(options, layers, grads, step, index, name):
     """What a wrong step() often leaves in parameter ``name`` of the ``index``-th layer with parameters after ``step`` steps."""
     before = [spec for spec in layers if spec] if step == 1 else oracle.sgd_history(options, layers, grads)[step - 2]
     unchanged = ("the parameter's value before this step: it was not updated (read weight, bias, dw and db from each layer at every step)", before[index - 1][name])
-    return [unchanged] + [(what, wrong[step - 1][index - 1][name]) for what, wrong in oracle.sgd_mistakes(options, layers, grads)]
+    return [unchanged] + [(what, wrong[step - 1][index - 1][name]) for what, wrong in oracle.sgd_mistakes(options, layers, grads, name)]
 
 
 @pytest.mark.parametrize("name", OPTIONS)

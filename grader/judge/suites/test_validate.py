@@ -1,4 +1,8 @@
-"""validate on the grader's model: eval mode, no gradients, no changes, and what it returns."""
+"""validate on the grader's model: eval mode, no gradients, no changes, and what it returns.
+
+The loss and accuracy tests compare with the contract's validate run in the modes the
+student's forward calls saw, so a missing model.eval() costs only the mode test.
+"""
 import numpy as np
 import pytest
 
@@ -13,6 +17,12 @@ CALL = loops.CALL.format(function="validate", rest="") + ", with the model in tr
 def observed(student):
     case = loops.inputs()
     return case, student.run("loop.validate", CALL, cache_key="validate", **case)
+
+
+@pytest.fixture
+def replay(observed):
+    case, result = observed
+    return loops.replay_validate(case, [call["training"] for call in result["calls"]])
 
 
 def test_uses_eval_mode(observed):
@@ -41,15 +51,13 @@ def test_leaves_parameters_unchanged(observed):
                             hint="validate must never step an optimizer or change a parameter", against="its value before validate")
 
 
-def test_returns_mean_loss_per_sample(observed):
-    case, result = observed
-    loss, _ = loops.replay_validate(case)
-    compare.check_scalar("mean_loss", result["result"][0], loss, call=CALL,
+def test_returns_mean_loss_per_sample(observed, replay):
+    _, result = observed
+    compare.check_scalar("mean_loss", result["result"][0], replay.loss, call="\n".join([CALL, *replay.lines()]),
                          hint="weight each batch's mean loss by its size and divide by the number of samples (the last batch is short)")
 
 
-def test_returns_accuracy(observed):
-    case, result = observed
-    _, accuracy = loops.replay_validate(case)
-    compare.check_scalar("accuracy", result["result"][1], accuracy, call=CALL,
-                         hint="argmax over the class dimension (dim=1), correct count over the number of samples")
+def test_returns_accuracy(observed, replay):
+    _, result = observed
+    compare.check_scalar("accuracy", result["result"][1], replay.accuracy, call="\n".join([CALL, *replay.lines()]),
+                         hint="argmax over the class dimension (dim=1), correct count over the number of samples (a fraction in [0, 1])")

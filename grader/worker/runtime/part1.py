@@ -21,6 +21,17 @@ def forward(component: str, init: dict[str, Any], params: dict[str, np.ndarray] 
     return {"out": plain_array(layer.forward(x.copy()), "forward")}
 
 
+def parameter_changes(layer: Any, assigned: dict[str, np.ndarray], original: dict[str, np.ndarray], step: str) -> list[str]:
+    """How ``step`` changed the layer's parameters: another object in the attribute, or other values in the array."""
+    found = []
+    for name, array in assigned.items():
+        if getattr(layer, name, None) is not array:
+            found.append(f"{step} replaced self.{name} with another object")
+        elif not np.array_equal(array, original[name]):
+            found.append(f"{step} changed the values of self.{name} in place")
+    return found
+
+
 @scenario("layer.backward")
 def backward(
     component: str, init: dict[str, Any], params: dict[str, np.ndarray] | None, x: np.ndarray, dout: np.ndarray
@@ -32,6 +43,22 @@ def backward(
         result["dw"] = plain_array(getattr(layer, "dw", None), "backward (the attribute dw)")
         result["db"] = plain_array(getattr(layer, "db", None), "backward (the attribute db)")
     return result
+
+
+@scenario("layer.parameters_kept")
+def parameters_kept(component: str, init: dict[str, Any], params: dict[str, np.ndarray], x: np.ndarray, dout: np.ndarray) -> dict[str, Any]:
+    """How forward, then backward, changed weight and bias; an exception in either ends the check (other tests report it)."""
+    layer = build_layer(component, init, params)
+    assigned = {name: getattr(layer, name) for name in params}
+    changes: list[str] = []
+    try:
+        layer.forward(x.copy())
+        changes += parameter_changes(layer, assigned, params, "forward")
+        layer.backward(dout.copy())
+        changes += parameter_changes(layer, assigned, params, "backward")
+    except Exception:  # a forward or backward that raises fails the tests of its output; this one states another property
+        pass
+    return {"changes": changes}
 
 
 @scenario("layer.perturbed_outputs")

@@ -18,10 +18,39 @@ torch.set_num_threads(1)
 torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 
+def dummy_batch(init: dict[str, Any]) -> torch.Tensor:
+    """Two zero samples of the shape the model's init describes."""
+    if "input_dim" in init:
+        return torch.zeros(2, init["input_dim"])
+    return torch.zeros(2, init["in_channels"], init["image_size"], init["image_size"])
+
+
+def materialize(model: nn.Module, init: dict[str, Any]) -> None:
+    """One forward on a dummy batch, so that lazy modules (nn.LazyLinear, ...) get their shapes.
+
+    Only for models with uninitialized parameters: the forward of any other
+    model is checked by the output and logits tests, not by the shape tests.
+    """
+    if not any(isinstance(p, nn.parameter.UninitializedParameter) for p in model.parameters()):
+        return
+    training = model.training
+    batch = dummy_batch(init)
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(batch)
+    except Exception as error:
+        message = (f"the model's first forward, on a dummy batch of shape {tuple(batch.shape)} that the grader runs so that lazy modules "
+                   f"get their shapes, raised {type(error).__name__}: {error}")
+        raise ContractError(message).with_traceback(error.__traceback__) from None
+    model.train(training)
+
+
 def build_model(component: str, init: dict[str, Any], layers: list[trusted.LayerSpec] | None = None) -> nn.Module:
     model = student_object(component)(**init)
     if not isinstance(model, nn.Module):
         raise ContractError(f"{type(model).__name__} is not a torch.nn.Module")
+    materialize(model, init)
     if layers is not None:
         try:
             trusted.assign_layers(model, layers)
@@ -31,10 +60,12 @@ def build_model(component: str, init: dict[str, Any], layers: list[trusted.Layer
 
 
 def as_float(value: Any, what: str) -> float:
+    if isinstance(value, torch.Tensor):
+        value = value.detach()  # float() of a tensor that requires grad warns, and that warning is the grader's, not the student's
     try:
         return float(value)
     except Exception as error:
-        raise ContractError(f"{what} returned {type(value).__name__}, which float() rejects: {error}") from None
+        raise ContractError(f"{what} returned {type(value).__name__}, which float() rejects: {error}; return a Python number, e.g. loss.item()") from None
 
 
 def loop_result(result: Any, function: str) -> list[float]:
@@ -100,6 +131,12 @@ def probe_net(state: dict[str, np.ndarray], shape: list[int]) -> trusted.ProbeNe
     return model
 
 
+def give_stale_gradients(model: nn.Module, gradients: dict[str, np.ndarray]) -> None:
+    """Gradients in every parameter's .grad, as after an earlier epoch: the loop must clear them before its first backward."""
+    for name, parameter in model.named_parameters():
+        parameter.grad = torch.from_numpy(gradients[name].copy())
+
+
 class RecordingSGD(torch.optim.SGD):
     """torch.optim.SGD that logs its calls into the shared event list."""
 
@@ -126,23 +163,30 @@ def record_backward(model: trusted.ProbeNet, events: list[dict[str, Any]]) -> No
     watched.register_hook(hook)
 
 
+def logged(method: Callable[..., Any], event: str, events: list[dict[str, Any]]) -> Callable[..., Any]:
+    """``method``, logging ``event`` in the event list at each call."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        events.append({"event": event})
+        return method(*args, **kwargs)
+
+    return call
+
+
 @scenario("loop.train_epoch")
 def loop_train_epoch(
-    state: dict[str, np.ndarray], shape: list[int], x: np.ndarray, y: np.ndarray, batch_size: int, training: dict[str, Any]
+    state: dict[str, np.ndarray], shape: list[int], x: np.ndarray, y: np.ndarray, batch_size: int, training: dict[str, Any],
+    stale: dict[str, np.ndarray],
 ) -> dict[str, Any]:
-    """The student's train_epoch on the grader's ProbeNet, started in eval mode."""
+    """The student's train_epoch on the grader's ProbeNet, started in eval mode with stale gradients."""
     model = probe_net(state, shape)
     model.eval()
+    give_stale_gradients(model, stale)
     events: list[dict[str, Any]] = []
     record_backward(model, events)
     optimizer = RecordingSGD(model.parameters(), events, lr=training["lr"], momentum=training["momentum"])
-    real_forward = model.forward
-
-    def logged_forward(inputs: torch.Tensor) -> torch.Tensor:
-        events.append({"event": "forward"})
-        return real_forward(inputs)
-
-    model.forward = logged_forward  # type: ignore[method-assign]
+    model.forward = logged(model.forward, "forward", events)  # type: ignore[method-assign]
+    model.zero_grad = logged(model.zero_grad, "zero_grad", events)  # type: ignore[method-assign]
     result = student_object("train_epoch")(model, trusted.make_loader(x, y, batch_size), optimizer, nn.CrossEntropyLoss(), device="cpu")
     return {"result": loop_result(result, "train_epoch"), "state": trusted.state_arrays(model), "calls": model.calls, "events": events}
 
