@@ -22,7 +22,7 @@ def test_example_config_is_the_default_with_the_leaderboard_on():
     default, example = load_config(CONFIG), load_config(EXAMPLE)
     assert default.leaderboard == ()
     assert example.leaderboard == ("end_to_end_accuracy", "conv_speed_vs_torch")
-    for field in ("total_points", "tests", "parts", "dataset", "thresholds", "training", "limits"):
+    for field in ("total_points", "tests", "parts", "dataset", "thresholds", "training", "limits", "budget_seconds"):
         assert getattr(default, field) == getattr(example, field), field
 
 
