@@ -22,6 +22,7 @@ from .judge import leaderboard
 from .judge.integrity import find_violations
 from .judge.plugin import GradingPlugin, GradingState
 from .report import results
+from .worker import isolation
 from .worker.client import RUNTIME_DIR, Worker
 from .worker.sandbox import Sandbox
 
@@ -102,6 +103,7 @@ def grade(submission: Path, results_path: Path, config_path: str | None = None, 
         notes = [state.discovery.summary()]
         if not sandbox.confined:
             notes.append("Unofficial run: the worker was not confined (that needs root on Linux), time limits only. The official grade comes from Gradescope.")
+        notes.append(isolation.summary(sandbox.confined, [worker.confinement for worker in state.workers.values()]))
         if state.missing_suites:
             notes.append(f"{len(state.missing_suites)} hidden tests are not part of this copy of the grader; they run on Gradescope.")
         board = leaderboard.entries(state)

@@ -20,7 +20,7 @@ import sys
 import traceback
 from typing import Any, BinaryIO, Callable
 
-from . import scenarios, wire
+from . import confine, scenarios, wire
 
 # Part 1 may use NumPy and the standard library only (the contract). ``_sysconfigdata_*`` (read by sysconfig, e.g.
 # for numpy.testing) is standard library too, though not in sys.stdlib_module_names.
@@ -227,10 +227,12 @@ def serve(requests: BinaryIO, replies: BinaryIO, submission_dir: str, baseline: 
         send(replies, request["id"], reply)
 
 
-def main(submission_dir: str, part: str, limits: str = "{}") -> None:
+def main(submission_dir: str, part: str, limits: str = "{}", options: str = "{}") -> None:
     requests, replies = take_protocol_streams()
     worker_pid = os.getpid()
     apply_limits(json.loads(limits))
+    # Still one thread, nothing imported yet: Landlock then binds every thread and child the worker will have.
+    confinement = confine.apply([submission_dir, os.path.dirname(os.path.dirname(__file__))], json.loads(options).get("landlock", True))
     forbid_new_privileges()
     sys.dont_write_bytecode = True
     scenarios.preload(part)
@@ -238,7 +240,7 @@ def main(submission_dir: str, part: str, limits: str = "{}") -> None:
         sys.addaudithook(part1_guard)
     sys.path.insert(0, submission_dir)  # after the grader's own imports, so nothing there can shadow them
     baseline = Baseline()
-    wire.write_frame(replies, {"ready": True, "pid": worker_pid})
+    wire.write_frame(replies, {"ready": True, "pid": worker_pid, "confinement": confinement})
     try:
         serve(requests, replies, submission_dir, baseline, worker_pid)
     except EOFError:
