@@ -702,6 +702,9 @@ def test_results_stay_under_one_megabyte_whatever_the_output():
     ("import importlib\nload = getattr(importlib, 'import_module')", "names the module 'import_module'"),
     ("import sys\nsys.meta_path.clear()", "uses meta_path"),
     ("name = 'jax.numpy'", "names the module 'jax.numpy'"),
+    ("import builtins\nbuiltins.exec('import torch')", "calls exec()"),
+    ("from builtins import eval as run", "imports exec/eval/compile/__import__ from builtins"),
+    ("class A:\n    def eval(self):\n        pass\neval('1')", "calls eval()"),
     ("import part2_pytorch.models", "imports part2_pytorch.models"),
 ])
 def test_part1_source_check_catches(source, fragment):
@@ -714,6 +717,9 @@ def test_part1_source_check_catches(source, fragment):
     "import numpy as np\nfrom numpy.lib.stride_tricks import as_strided\nimport math, itertools",
     "from . import relu\nfrom part1_scratch.linear import Linear",
     '"""Cross-correlation, exactly like torch.nn.functional.conv2d."""',
+    "import re\nPATTERN = re.compile(r'[a-z]+')",
+    "class Layer:\n    def eval(self):\n        self.mode = 'eval'\n    compile = None\nLayer().eval()\nmodes = ('eval', 'exec')",
+    "def eval(x):\n    return x\n\ny = eval(1)",
 ])
 def test_part1_source_check_leaves_honest_code_alone(source):
     from grader.judge.integrity import find_violations
