@@ -245,3 +245,53 @@ def test_landlock_refuses_what_is_not_on_the_allowlist(tmp_path: Path) -> None:
     listener.close()
     assert done.stdout.split() == ["True", "True", "['PermissionError',", "'PermissionError']"], done.stderr
     assert (allowed / "mine").read_text() == "ok"
+
+
+# Each graded Part 2 piece taken from the grader's own runtime, in a way a student could find: an import by path, a
+# subclass, a wrapper around a function found through gc, and a method borrowed into a class of its own.
+BORROWED_MODELS = '''
+import gc as _gc
+import os as _os
+import sys as _sys
+
+from torch import nn as _nn
+
+_sys.path.insert(0, _os.path.join(_os.environ["HOME"], "..", "lib"))
+from grader_runtime.trusted import GraderTwoLayerNet as TwoLayerNet
+
+
+class VanillaCNN(next(o for o in _gc.get_objects() if isinstance(o, type) and o.__name__ == "GraderVanillaCNN")):
+    pass
+'''
+BORROWED_LOOPS = '''
+import gc as _gc
+
+
+def _grader(name):
+    return next(o for o in _gc.get_objects() if callable(o) and getattr(o, "__name__", "") == name and "grader" in getattr(o, "__module__", ""))
+
+
+def train_epoch(model, loader, optimizer, criterion, device="cpu"):
+    return _grader("reference_train_epoch")(model, loader, optimizer, criterion)
+
+
+class _Loops:
+    validate = staticmethod(_grader("reference_validate"))
+
+
+validate = _Loops.validate
+'''
+BORROWING_COMPONENTS = frozenset({"twolayer", "vanilla_cnn", "train_epoch", "validate"})
+
+
+@pytest.mark.slow
+def test_the_graders_own_models_and_loops_earn_no_credit(reference_graded: Graded, tmp_path: Path) -> None:
+    submission = overlay(tmp_path / "submission", {"part2_pytorch/models.py": BORROWED_MODELS, "part2_pytorch/train.py": BORROWED_LOOPS})
+    graded = run_grader(submission, tmp_path / "results.json")
+    assert graded.returncode == 0, graded.stdout
+    expected = sum(test["score"] for test in reference_graded.results["tests"] if not BORROWING_COMPONENTS & set(test["tags"]))
+    assert graded.score == pytest.approx(expected)
+    assert graded.lost_tags >= BORROWING_COMPONENTS
+    messages = {tag: " ".join(test["output"] for test in graded.failed if tag in test["tags"]) for tag in BORROWING_COMPONENTS}
+    assert "No module named 'grader_runtime'" in messages["twolayer"]  # the runtime is off the import path and unreadable
+    assert all("grader" in messages[tag] and "no credit" in messages[tag] for tag in ("vanilla_cnn", "train_epoch", "validate")), messages

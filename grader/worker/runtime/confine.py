@@ -20,7 +20,8 @@ from . import landlock
 # reference under Landlock: a missing entry fails an import or a call).
 SYSTEM_READABLE = (
     "/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib", "/etc/ld.so.cache", "/etc/localtime", "/usr/share/zoneinfo",
-    "/dev/urandom", "/dev/random", "/dev/zero", "/sys/devices/system/cpu", "/proc/self",
+    "/dev/urandom", "/dev/random", "/dev/zero", "/sys/devices/system/cpu", "/proc/self", "/proc/cpuinfo",
+    "/etc/passwd", "/etc/group", "/etc/nsswitch.conf",  # user names (getpass), no secrets
 )
 SYSTEM_WRITABLE = ("/dev/null",)
 NETWORK_NAMESPACE_VARIABLE = "GRADER_NETWORK_NAMESPACE"  # "1": the launcher put this worker in a network namespace of its own
@@ -46,3 +47,15 @@ def apply(stage_paths: list[str], enabled: bool = True) -> dict[str, Any]:
     readable, writable = allowlist(stage_paths, os.environ.get("HOME", os.getcwd()))
     applied = landlock.restrict(readable, writable)
     return {**report, "landlock_abi": applied.abi, "filesystem": applied.filesystem, "tcp": applied.network, "scoped": applied.scoped, "reason": applied.reason}
+
+
+def drop_runtime(submission_dir: str, report: dict[str, Any]) -> None:
+    """Once the runtime is imported, take away reading its files too (a second Landlock layer, on top of the first).
+
+    Student code then cannot load a fresh copy of the grader's models and loops.
+    Threads started since the first layer (none of them runs Python) keep the
+    first layer's rights; student code runs in this thread or its children.
+    """
+    if report.get("filesystem"):
+        readable, writable = allowlist([submission_dir], os.environ.get("HOME", os.getcwd()))
+        landlock.restrict(readable, writable)

@@ -20,7 +20,7 @@ import sys
 import traceback
 from typing import Any, BinaryIO, Callable
 
-from . import confine, scenarios, wire
+from . import confine, provenance, scenarios, wire
 
 # Part 1 may use NumPy and the standard library only (the contract). ``_sysconfigdata_*`` (read by sysconfig, e.g.
 # for numpy.testing) is standard library too, though not in sys.stdlib_module_names.
@@ -224,6 +224,9 @@ def serve(requests: BinaryIO, replies: BinaryIO, submission_dir: str, baseline: 
         left_behind = baseline.changes()
         if left_behind:
             reply["restart"] = left_behind
+        tampered = [change for change in left_behind if change.startswith("grader_runtime")]
+        if tampered:  # the scenario's own code may have been replaced: its result earns nothing
+            reply = {"ok": False, "restart": left_behind, "error": {"type": "BorrowedCode", "message": f"your code changed the grader's code ({tampered[0]}); no credit", "frames": []}}
         send(replies, request["id"], reply)
 
 
@@ -240,6 +243,9 @@ def main(submission_dir: str, part: str, limits: str = "{}", options: str = "{}"
         sys.addaudithook(part1_guard)
     sys.path.insert(0, submission_dir)  # after the grader's own imports, so nothing there can shadow them
     baseline = Baseline()
+    provenance.register_submission(submission_dir)
+    provenance.hide_runtime(os.path.dirname(os.path.dirname(__file__)))
+    confine.drop_runtime(submission_dir, confinement)
     wire.write_frame(replies, {"ready": True, "pid": worker_pid, "confinement": confinement})
     try:
         serve(requests, replies, submission_dir, baseline, worker_pid)
