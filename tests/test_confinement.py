@@ -168,8 +168,13 @@ def grade_as_nobody(submission: Path, work: Path) -> Graded:
     return Graded(done.returncode, json.loads(results.read_text()) if results.exists() else {}, done.stdout + done.stderr, results)
 
 
+def full_marks(graded: Graded) -> bool:
+    return graded.score == sum(test["max_score"] for test in graded.results["tests"])
+
+
 def assert_contained(graded: Graded, reference: Graded, secrets: Secrets, listener: Listener) -> None:
     assert graded.returncode == 0, graded.stdout
+    assert full_marks(reference)  # honest code, confined the same way
     assert graded.score == reference.score, [test["output"][:500] for test in graded.failed]
     text = json.dumps(graded.results) + graded.stdout
     assert not [line for line in secrets.lines() if line in text]
@@ -202,7 +207,7 @@ def test_without_landlock_grading_is_unchanged_and_the_report_says_what_was_off(
     env = {**os.environ, "GRADER_UNCONFINED": "1", isolation.NO_LANDLOCK_VARIABLE: "1"}
     graded = run_grader(REFERENCE, tmp_path / "results.json", env=env)
     assert graded.returncode == 0
-    assert graded.score == reference_graded.score
+    assert full_marks(graded)
     assert "not confined: filesystem allowlist: Landlock switched off" in graded.results["output"]
     assert "network" in graded.results["output"].split("not confined:")[1]
 

@@ -14,6 +14,7 @@ Standard library only (ctypes): it ships in the worker's runtime.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import platform
 import sys
@@ -55,7 +56,9 @@ class Applied:
     reason: str = ""  # why Landlock is not (fully) applied
 
 
+@functools.lru_cache(maxsize=None)
 def _libc() -> ctypes.CDLL:
+    """Loaded once, at the first restriction: later layers run under the Part 1 audit hook, which refuses dlopen."""
     return ctypes.CDLL(None, use_errno=True)
 
 
@@ -105,9 +108,8 @@ def restrict(readable: list[str], writable: list[str], no_network: bool = True) 
     """Confine this process (and its future children) to ``readable`` (read, execute) and ``writable`` (everything).
 
     Best effort: returns what was applied, with the reason when Landlock is
-    missing. Must run before the process has other threads that should stay
-    unconfined (Landlock applies to the calling thread and its future children;
-    with ``TSYNC`` unavailable before ABI 8, threads started earlier keep their rights).
+    missing. Landlock binds the calling thread and its future threads and
+    children: call it while the process is one thread.
     """
     abi = abi_version()
     if abi == 0:
