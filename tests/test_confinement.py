@@ -169,7 +169,7 @@ def grade_as_nobody(submission: Path, work: Path) -> Graded:
 
 
 def full_marks(graded: Graded) -> bool:
-    return graded.score == sum(test["max_score"] for test in graded.results["tests"])
+    return graded.score == pytest.approx(sum(test["max_score"] for test in graded.results["tests"]), abs=0.01)  # points are rounded per test
 
 
 def assert_contained(graded: Graded, reference: Graded, secrets: Secrets, listener: Listener) -> None:
@@ -295,7 +295,7 @@ def test_the_graders_own_models_and_loops_earn_no_credit(reference_graded: Grade
     graded = run_grader(submission, tmp_path / "results.json")
     assert graded.returncode == 0, graded.stdout
     expected = sum(test["score"] for test in reference_graded.results["tests"] if not BORROWING_COMPONENTS & set(test["tags"]))
-    assert graded.score == pytest.approx(expected)
+    assert graded.score == pytest.approx(expected, abs=0.01)
     assert graded.lost_tags >= BORROWING_COMPONENTS
     messages = {tag: " ".join(test["output"] for test in graded.failed if tag in test["tags"]) for tag in BORROWING_COMPONENTS}
     assert "No module named 'grader_runtime'" in messages["twolayer"]  # the runtime is off the import path and unreadable
