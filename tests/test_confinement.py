@@ -252,8 +252,8 @@ def test_landlock_refuses_what_is_not_on_the_allowlist(tmp_path: Path) -> None:
     assert (allowed / "mine").read_text() == "ok"
 
 
-# Each graded Part 2 piece taken from the grader's own runtime, in a way a student could find: an import by path, a
-# subclass, a wrapper around a function found through gc, and a method borrowed into a class of its own.
+# Each graded Part 2 piece taken from the grader's own runtime, in a way a student could find: an import by path (or
+# an alias of the class found through gc), a subclass, a wrapper around a function found through gc, and a method borrowed into a class of its own.
 BORROWED_MODELS = '''
 import gc as _gc
 import os as _os
@@ -262,7 +262,10 @@ import sys as _sys
 from torch import nn as _nn
 
 _sys.path.insert(0, _os.path.join(_os.environ["HOME"], "..", "lib"))
-from grader_runtime.trusted import GraderTwoLayerNet as TwoLayerNet
+try:
+    from grader_runtime.trusted import GraderTwoLayerNet as TwoLayerNet
+except ImportError:  # the runtime is off the import path and unreadable: take the class already in memory
+    TwoLayerNet = next(o for o in _gc.get_objects() if isinstance(o, type) and o.__name__ == "GraderTwoLayerNet")
 
 
 class VanillaCNN(next(o for o in _gc.get_objects() if isinstance(o, type) and o.__name__ == "GraderVanillaCNN")):
@@ -298,5 +301,4 @@ def test_the_graders_own_models_and_loops_earn_no_credit(reference_graded: Grade
     assert graded.score == pytest.approx(expected, abs=0.01)
     assert graded.lost_tags >= BORROWING_COMPONENTS
     messages = {tag: " ".join(test["output"] for test in graded.failed if tag in test["tags"]) for tag in BORROWING_COMPONENTS}
-    assert "No module named 'grader_runtime'" in messages["twolayer"]  # the runtime is off the import path and unreadable
-    assert all("grader" in messages[tag] and "no credit" in messages[tag] for tag in ("vanilla_cnn", "train_epoch", "validate")), messages
+    assert all("grader" in message and "no credit" in message for message in messages.values()), messages
