@@ -1,6 +1,6 @@
 """The worker's loop: import the submission lazily, run named scenarios.
 
-Started by the judge as ``python -I -c BOOT LIB_DIR SUBMISSION_DIR PART``. The
+Started by the judge as ``python -I -c BOOT LIB_DIR SUBMISSION_DIR PART LIMITS OPTIONS``. The
 protocol uses private copies of stdin/stdout; the student's prints go to
 stderr, which the judge captures and truncates.
 

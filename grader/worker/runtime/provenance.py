@@ -29,6 +29,7 @@ from typing import Any
 RUNTIME_DIR = os.path.dirname(os.path.realpath(__file__)) + os.sep
 _student_dirs: list[str] = []  # set once by the worker; empty in the judge, where no student code runs
 
+
 class BorrowedCode(TypeError):
     """The submission handed over (or ran) the grader's own code."""
 
