@@ -8,7 +8,9 @@ Nothing here is trusted by the judge, which checks every value it receives;
 this side only keeps honest mistakes from spreading: a Part 1 guard that
 student code cannot remove (an audit hook), no answers from forked children,
 and a report of any state a call left behind so that the judge starts a fresh
-worker before the next call.
+worker before the next call. Before any student code runs, the worker confines
+itself with Landlock where the kernel has it (``confine.py``) and hides the
+grader's runtime from the submission (``provenance.py``).
 """
 from __future__ import annotations
 
