@@ -2,36 +2,46 @@
 
 Two layers, each used where it exists, both where both exist:
 
-- **Network namespace (root on Linux).** A confined worker is started through a
-  tiny launcher that runs as root, moves itself into a new network namespace
-  (only an unconfigured loopback: every connection fails at once), then drops
-  to the worker user and executes the worker. ``Popen(user=...)`` cannot do this:
-  it drops root before the program starts, and an unprivileged process cannot
-  create a network namespace (unless user namespaces are open, which is not
-  something to rely on).
+- **Network namespace (root on Linux).** A confined worker is started through
+  util-linux's ``unshare --net --setgid --setuid``, which runs as root, moves
+  into a new network namespace (only a loopback that is down: every connection
+  fails at once), drops to the worker user (no supplementary groups) and
+  executes the worker. ``Popen(user=...)`` cannot do this: it drops root before
+  the program starts, and an unprivileged process cannot create a network
+  namespace. Where namespaces are refused (a container without
+  ``CAP_SYS_ADMIN``) or ``unshare`` is missing, the worker starts as before and
+  the report says the network was not cut.
 - **Landlock (any user, Linux >= 5.13).** The worker confines itself (see
   ``runtime/confine.py``): a filesystem allowlist, and with ABI >= 4 no TCP bind
   or connect. ``GRADER_NO_LANDLOCK=1`` switches it off, to test the fallback.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
+import shutil
+import subprocess
 import sys
 from typing import Any
 
+from .runtime.confine import NETWORK_NAMESPACE_VARIABLE
+
 NO_LANDLOCK_VARIABLE = "GRADER_NO_LANDLOCK"  # "1": never apply Landlock (tests of the fallback of old kernels)
-# Runs as root: new network namespace, then the worker user (groups first: setuid would forbid it), then the worker.
-LAUNCHER = """import ctypes, os, sys
-uid, gid = int(sys.argv[1]), int(sys.argv[2])
-if ctypes.CDLL(None, use_errno=True).unshare(0x40000000) == 0:  # CLONE_NEWNET
-    os.environ["GRADER_NETWORK_NAMESPACE"] = "1"
-os.setgroups([])
-os.setgid(gid)
-os.setuid(uid)
-os.execve(sys.argv[3], sys.argv[3:], dict(os.environ))
-"""
 PRIVILEGE_OPTIONS = ("user", "group", "extra_groups")
+
+
+@functools.lru_cache(maxsize=None)
+def unshare_program() -> str | None:
+    """util-linux's ``unshare``, if it can create a network namespace here (tried once per judge process)."""
+    program = shutil.which("unshare") or ("/usr/bin/unshare" if os.path.exists("/usr/bin/unshare") else None)
+    if program is None:
+        return None
+    try:
+        tried = subprocess.run([program, "--net", "true"], stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return program if tried.returncode == 0 else None
 
 
 def worker_options() -> str:
@@ -40,12 +50,13 @@ def worker_options() -> str:
 
 
 def launch(command: list[str], options: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
-    """The command and Popen options that start the worker, through the network-namespace launcher when root starts a confined worker."""
-    if "user" not in options or not sys.platform.startswith("linux") or os.geteuid() != 0:
+    """The command and Popen options that start the worker: in a network namespace of its own when root starts a confined worker."""
+    if "user" not in options or not sys.platform.startswith("linux") or os.geteuid() != 0 or unshare_program() is None:
         return command, options
-    uid, gid = options["user"], options["group"]
-    launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER, str(uid), str(gid), *command]
-    return launcher, {name: value for name, value in options.items() if name not in PRIVILEGE_OPTIONS}
+    prefix = [unshare_program(), "--net", f"--setgid={options['group']}", f"--setuid={options['user']}", "--"]
+    unprivileged = {name: value for name, value in options.items() if name not in PRIVILEGE_OPTIONS}
+    unprivileged["env"] = {**options["env"], NETWORK_NAMESPACE_VARIABLE: "1"}
+    return prefix + command, unprivileged
 
 
 def summary(confined_user: bool, reports: list[dict[str, Any] | None]) -> str:

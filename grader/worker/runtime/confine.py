@@ -24,7 +24,7 @@ SYSTEM_READABLE = (
     "/etc/passwd", "/etc/group", "/etc/nsswitch.conf",  # user names (getpass), no secrets
 )
 SYSTEM_WRITABLE = ("/dev/null",)
-NETWORK_NAMESPACE_VARIABLE = "GRADER_NETWORK_NAMESPACE"  # "1": the launcher put this worker in a network namespace of its own
+NETWORK_NAMESPACE_VARIABLE = "GRADER_NETWORK_NAMESPACE"  # "1": the judge started this worker in a network namespace of its own
 
 
 def python_installation() -> list[str]:
