@@ -102,7 +102,7 @@ def grade(submission: Path, results_path: Path, config_path: str | None = None, 
             raise RuntimeError(f"the test suites could not run (pytest exit code {exit_code})")
         notes = [state.discovery.summary()]
         if not sandbox.confined:
-            notes.append("Unofficial run: the worker was not confined (that needs root on Linux), time limits only. The official grade comes from Gradescope.")
+            notes.append("Unofficial run: not confined as on Gradescope (the worker user and its limits need root on Linux). The official grade comes from Gradescope.")
         notes.append(isolation.summary(sandbox.confined, [worker.confinement for worker in state.workers.values()]))
         if state.missing_suites:
             notes.append(f"{len(state.missing_suites)} hidden tests are not part of this copy of the grader; they run on Gradescope.")
