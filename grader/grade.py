@@ -26,6 +26,7 @@ from .judge import leaderboard
 from .judge.integrity import find_violations
 from .judge.plugin import GradingPlugin, GradingState, Interrupted, Stop, stop_summary
 from .report import results
+from .worker import isolation
 from .worker.client import RUNTIME_DIR, Worker
 from .worker.sandbox import Sandbox
 from .worker.zygote import Zygote
@@ -175,8 +176,9 @@ def grade(submission: Path, results_path: Path, config_path: str | None = None, 
             document = results.interrupted_document(f"Grading {stop.reason}, before any test ran; run it again.", time.monotonic() - started)
             code = 128 + stop.signal
         except Exception:
-            document = results.fallback_document(traceback.format_exc(limit=5), time.monotonic() - started)
-            print(document["output"])
+            error = traceback.format_exc(limit=5)
+            document = results.fallback_document(error, time.monotonic() - started)
+            print(document["output"], error, sep="\n")  # the console: instructors only on Gradescope
             code = 2
         results.validate(document)
         results.write_atomically(results_path, document)
@@ -190,7 +192,8 @@ def notes(state: GradingState, sandbox: Sandbox, board: list[dict[str, Any]]) ->
         lines.append(stop_summary(state))
     lines.extend(sandbox.problems)
     if not sandbox.confined:
-        lines.append("Unofficial run: the worker was not confined (that needs root on Linux), time limits only. The official grade comes from Gradescope.")
+        lines.append("Unofficial run: not confined as on Gradescope (the worker user and its limits need root on Linux). The official grade comes from Gradescope.")
+    lines.append(isolation.summary(sandbox.confined, [worker.confinement for worker in state.workers.values()]))
     if state.missing_suites:
         lines.append(f"{len(state.missing_suites)} hidden tests are not part of this copy of the grader; they run on Gradescope.")
     if board:

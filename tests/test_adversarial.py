@@ -252,7 +252,8 @@ ATTACKS = [
                     time.sleep(0.1)
             os._exit(0)
         time.sleep(0.5)
-        """.replace("FORGED", FORGED)), writable_results_dir=True, check=daemon_is_dead),
+        """.replace("FORGED", FORGED)), writable_results_dir=True, check=daemon_is_dead,
+        env={"GRADER_NO_LANDLOCK": "1"}),  # Landlock refuses every write outside the worker's home: this tests the kill after grading
     # Leaving the call early, or never coming back.
     Attack("sys_exit_at_import", lambda: appended("conv", "import sys\nsys.exit(0)\n"), frozenset({"conv"}), check=says("conv", "SystemExit")),
     Attack("os_exit_in_forward", lambda: appended("maxpool", before("MaxPool2D", "import os\nos._exit(0)", "forward")),
@@ -293,21 +294,22 @@ ATTACKS = [
         MaxPool2D.forward = lambda self, x: x * 0.0
         """), frozenset({"maxpool"})),
     Attack("always_equal_object", lambda: appended("relu", """
-        import sys
+        import gc, types
+        def _runtime(name):  # the runtime is out of sys.modules, not out of memory
+            return next(m for m in gc.get_objects() if isinstance(m, types.ModuleType) and m.__name__ == name)
         class _Equal:
             shape = property(lambda self: (2, 3))
             dtype = property(lambda self: "float64")
             def __eq__(self, other): return True
             def __ne__(self, other): return False
             def __array__(self, *args, **kwargs): raise TypeError("no")
-        sys.modules["grader_runtime.scenarios"].plain_array = lambda value, what: value
-        for name in ("grader_runtime.part1",):
-            sys.modules[name].plain_array = lambda value, what: value
+        _runtime("grader_runtime.scenarios").plain_array = lambda value, what: value
+        _runtime("grader_runtime.part1").plain_array = lambda value, what: value
         ReLU.forward = lambda self, x: _Equal()
         ReLU.backward = lambda self, dout: _Equal()
-        """), frozenset({"relu"}), check=says("relu", "cannot be sent")),
+        """), frozenset({"relu"}), check=says("relu", "changed the grader's code")),
     Attack("ndarray_subclass_equal_to_everything", lambda: appended("linear", """
-        import sys
+        import gc, types
         import numpy as np
         class _Liar(np.ndarray):
             shape = property(lambda self: (2, 4))
@@ -315,16 +317,16 @@ ATTACKS = [
             def __ne__(self, other): return np.zeros(np.shape(other), dtype=bool)
             def __sub__(self, other): return np.zeros(np.shape(other))
             def __rsub__(self, other): return np.zeros(np.shape(other))
-        sys.modules["grader_runtime.part1"].plain_array = lambda value, what: value
+        next(m for m in gc.get_objects() if isinstance(m, types.ModuleType) and m.__name__ == "grader_runtime.part1").plain_array = lambda value, what: value
         Linear.forward = lambda self, x: np.zeros(3).view(_Liar)
-        """), frozenset({"linear"}), check=says("linear", "does not accept")),
+        """), frozenset({"linear"}), check=says("linear", "changed the grader's code")),
     Attack("object_array", lambda: appended("maxpool", """
-        import sys
+        import gc, types
         import numpy as np
-        sys.modules["grader_runtime.part1"].plain_array = lambda value, what: value
+        next(m for m in gc.get_objects() if isinstance(m, types.ModuleType) and m.__name__ == "grader_runtime.part1").plain_array = lambda value, what: value
         _forward = MaxPool2D.forward
         MaxPool2D.forward = lambda self, x: _forward(self, x).astype(object)
-        """), frozenset({"maxpool"}), check=says("maxpool", "cannot be sent")),
+        """), frozenset({"maxpool"}), check=says("maxpool", "changed the grader's code")),
     Attack("nan_output", lambda: appended("sgd", """
         import numpy as np
         def _step(self):
@@ -378,7 +380,8 @@ ATTACKS = [
             block = b"0" * (1 << 24)
             for _ in range(640):
                 handle.write(block)
-        """, "forward")), frozenset({"relu"}), check=big_file_removed),
+        """, "forward")), frozenset({"relu"}), check=big_file_removed,
+        env={"GRADER_NO_LANDLOCK": "1"}),  # Landlock refuses writing /tmp: this tests the file-size limit and the clean-up
     Attack("endless_loop_in_python", lambda: appended("train", before("validate", "while True:\n    pass")),
            frozenset({"validate"}), config=shorter_limits("test_validate.py"), check=says("validate", "time limit")),
     Attack("endless_c_call_ignoring_signals", lambda: appended("train", before("validate", """
@@ -439,10 +442,11 @@ ATTACKS = [
         "part2_pytorch/torch.py": "raise ImportError('shadowed torch')\n",
     }),
     Attack("edits_grader_files", lambda: gated_file("sgd", """
-        import os, sys
+        import gc, os, types
         import numpy
+        wire = next(m for m in gc.get_objects() if isinstance(m, types.ModuleType) and m.__name__ == "grader_runtime.wire")
         targets = ["@ROOT@/grader/judge/compare.py", "@ROOT@/grader/config.toml", "@ROOT@/reference/part1_scratch/relu.py",
-                   numpy.__file__, sys.modules["grader_runtime.wire"].__file__,
+                   numpy.__file__, wire.__file__,
                    os.path.join(os.path.dirname(os.path.dirname(__file__)), "part1_scratch", "relu.py")]
         edited = []
         for path in targets:
@@ -710,6 +714,9 @@ def test_results_stay_under_one_megabyte_whatever_the_output():
     ("import importlib\nload = getattr(importlib, 'import_module')", "names the module 'import_module'"),
     ("import sys\nsys.meta_path.clear()", "uses meta_path"),
     ("name = 'jax.numpy'", "names the module 'jax.numpy'"),
+    ("import builtins\nbuiltins.exec('import torch')", "calls exec()"),
+    ("from builtins import eval as run", "imports exec/eval/compile/__import__ from builtins"),
+    ("class A:\n    def eval(self):\n        pass\neval('1')", "calls eval()"),
     ("import part2_pytorch.models", "imports part2_pytorch.models"),
 ])
 def test_part1_source_check_catches(source, fragment):
@@ -722,6 +729,9 @@ def test_part1_source_check_catches(source, fragment):
     "import numpy as np\nfrom numpy.lib.stride_tricks import as_strided\nimport math, itertools",
     "from . import relu\nfrom part1_scratch.linear import Linear",
     '"""Cross-correlation, exactly like torch.nn.functional.conv2d."""',
+    "import re\nPATTERN = re.compile(r'[a-z]+')",
+    "class Layer:\n    def eval(self):\n        self.mode = 'eval'\n    compile = None\nLayer().eval()\nmodes = ('eval', 'exec')",
+    "def eval(x):\n    return x\n\ny = eval(1)",
 ])
 def test_part1_source_check_leaves_honest_code_alone(source):
     from grader.judge.integrity import find_violations

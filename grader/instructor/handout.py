@@ -24,6 +24,7 @@ from ..grade import SUITES_DIR
 from ..judge.plugin import TestMeta
 from . import package
 from .rubric import RubricError, checked_rubric
+from .solutions import shipped_solutions
 
 LAUNCHER = ("run_grader.sh", "scripts/ensure-env.sh", "scripts/has_requirements.py", "requirements.txt")
 
@@ -66,7 +67,7 @@ def entries(config_path: str | Path | None, folder: str = "assignment3") -> list
         *package.grader_entries(config, public, prefix),
         *package.template_entries(prefix),
     ]
-    leaks = package.reference_leaks(files)
+    leaks = package.reference_leaks(files) + shipped_solutions(files)
     if leaks:
         raise package.PackageError("the handout would carry the reference solution: " + ", ".join(leaks))
     hidden = [path.name for path in SUITES_DIR.glob("test_*.py") if path not in public]

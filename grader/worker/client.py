@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import isolation
 from .runtime import wire
 from .sandbox import Sandbox
 from .zygote import Zygote
 
 RUNTIME_DIR = Path(__file__).parent / "runtime"
-BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader_runtime.main import main; main(sys.argv[2], sys.argv[3], sys.argv[4])"
+BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader_runtime.main import main; main(*sys.argv[2:])"
 # ANSI escape sequences, control characters (not tab or newline) and bidirectional overrides: the student's output is shown as plain text.
 CONTROL_CHARACTERS = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 WATCH_SECONDS = 0.25  # how often the judge looks at the workers' processes and memory during a call
@@ -125,18 +126,18 @@ class Worker:
         self.output = OutputBuffer(sandbox.limits.output_kib * 1024)
         self.ready = False
         self.next_id = 0
+        self.confinement: dict[str, Any] | None = None  # what the last worker started reported it applied to itself
 
     def start(self) -> None:
         """Start the process without waiting for it: imports overlap with the judge's."""
         home = self.stage / f"home-{self.part}"
         self.sandbox.prepare_home(home)
-        args = [str(self.stage / "submission"), self.part, json.dumps(self.sandbox.worker_limits())]
+        args = [str(self.stage / "submission"), self.part, json.dumps(self.sandbox.worker_limits()), isolation.worker_options()]
         self.process = self._fork(home, args) if self.zygote is not None else None
         if self.process is None:
             command = [sys.executable, "-I", "-c", BOOT, str(self.stage / "lib"), *args]
-            self.process = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **self.sandbox.popen_options(home)
-            )
+            command, options = isolation.launch(command, self.sandbox.popen_options(home))
+            self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **options)
         self.sandbox.started(self.process.pid)
         self.frames = queue.Queue()
         self.output = OutputBuffer(self.sandbox.limits.output_kib * 1024)
@@ -207,6 +208,7 @@ class Worker:
                 first = TimeoutError(f"worker did not start within {self.start_seconds:.0f} s")
             if isinstance(first, dict) and first.get("ready"):
                 self.ready = True
+                self.confinement = first.get("confinement") if isinstance(first.get("confinement"), dict) else None
                 return None
             if not isinstance(first, wire.RejectedValue):
                 break

@@ -12,8 +12,10 @@ The zygote is forked before the judge reads any test suite or submission, so
 it holds nothing a worker may not see; it forgets the judge's modules and
 environment and forks double, so that each worker becomes a child of the
 judge (a subreaper), which waits for it like any child. A worker is set up as
-``python -I`` would start it (sys.path, environment, session, umask, user),
-then runs the staged runtime's ``main``, exactly as a worker started by exec.
+``python -I`` would start it (sys.path, environment, session, umask, user; as
+root, its own network namespace first, like ``isolation.launch`` gives a
+worker started by exec), then runs the staged runtime's ``main``, exactly as a
+worker started by exec.
 
 Linux only (fork with torch loaded is unsafe on macOS); elsewhere workers are
 started by exec.
@@ -31,7 +33,10 @@ import sys
 import time
 from typing import Any
 
+from .runtime.confine import NETWORK_NAMESPACE_VARIABLE
+
 PR_SET_PDEATHSIG = 1
+CLONE_NEWNET = 0x40000000
 SPAWN_TIMEOUT = 30.0  # seconds to wait for the zygote to fork a worker
 
 
@@ -189,6 +194,8 @@ def become_worker(setup: dict[str, Any], fds: list[int], judge: int, worker_path
         os.umask(0o077)
         os.chdir(setup["cwd"])
         if setup.get("uid") is not None:
+            if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET) == 0:  # as root still: an unconnected loopback only
+                setup["env"][NETWORK_NAMESPACE_VARIABLE] = "1"
             os.setgroups([])
             os.setresgid(setup["gid"], setup["gid"], setup["gid"])
             os.setresuid(setup["uid"], setup["uid"], setup["uid"])

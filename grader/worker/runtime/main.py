@@ -1,6 +1,6 @@
 """The worker's loop: import the submission lazily, run named scenarios.
 
-Started by the judge as ``python -I -c BOOT LIB_DIR SUBMISSION_DIR PART``. The
+Started by the judge as ``python -I -c BOOT LIB_DIR SUBMISSION_DIR PART LIMITS OPTIONS``. The
 protocol uses private copies of stdin/stdout; the student's prints go to
 stderr, which the judge captures and truncates.
 
@@ -8,7 +8,9 @@ Nothing here is trusted by the judge, which checks every value it receives;
 this side only keeps honest mistakes from spreading: a Part 1 guard that
 student code cannot remove (an audit hook), no answers from forked children,
 and a report of any state a call left behind so that the judge starts a fresh
-worker before the next call.
+worker before the next call. Before any student code runs, the worker confines
+itself with Landlock where the kernel has it (``confine.py``) and hides the
+grader's runtime from the submission (``provenance.py``).
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import sys
 import traceback
 from typing import Any, BinaryIO, Callable
 
-from . import scenarios, wire
+from . import confine, provenance, scenarios, wire
 
 # Part 1 may use NumPy and the standard library only (the contract). ``_sysconfigdata_*`` (read by sysconfig, e.g.
 # for numpy.testing) is standard library too, though not in sys.stdlib_module_names.
@@ -247,6 +249,9 @@ def serve(requests: BinaryIO, replies: BinaryIO, submission_dir: str, baseline: 
         left_behind = baseline.changes()
         if left_behind:
             reply["restart"] = left_behind
+        tampered = [change for change in left_behind if change.startswith("grader_runtime")]
+        if tampered:  # the scenario's own code may have been replaced: its result earns nothing
+            reply = {"ok": False, "restart": left_behind, "error": {"type": "BorrowedCode", "message": f"your code changed the grader's code ({tampered[0]}); no credit", "frames": []}}
         send(replies, request["id"], reply)
 
 
@@ -286,12 +291,14 @@ def refusing(message: str) -> Callable[..., Any]:
     return refused
 
 
-def main(submission_dir: str, part: str, limits: str = "{}") -> None:
+def main(submission_dir: str, part: str, limits: str = "{}", options: str = "{}") -> None:
     requests, replies = take_protocol_streams()
     worker_pid = os.getpid()
     die_with_the_judge()
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # the judge's question on a time-out: where is the code?
     apply_limits(json.loads(limits))
+    # Still one thread, nothing imported yet: Landlock then binds every thread and child the worker will have.
+    confinement = confine.apply([submission_dir, os.path.dirname(os.path.dirname(__file__))], json.loads(options).get("landlock", True))
     forbid_new_privileges()
     sys.dont_write_bytecode = True
     scenarios.preload(part)
@@ -299,7 +306,10 @@ def main(submission_dir: str, part: str, limits: str = "{}") -> None:
         sys.addaudithook(part1_guard)
     sys.path.insert(0, submission_dir)  # after the grader's own imports, so nothing there can shadow them
     baseline = Baseline()
-    wire.write_frame(replies, {"ready": True, "pid": worker_pid})
+    provenance.register_submission(submission_dir)
+    provenance.hide_runtime(os.path.dirname(os.path.dirname(__file__)))
+    confine.drop_runtime(submission_dir, confinement)
+    wire.write_frame(replies, {"ready": True, "pid": worker_pid, "confinement": confinement})
     try:
         serve(requests, replies, submission_dir, baseline, worker_pid)
     except EOFError:

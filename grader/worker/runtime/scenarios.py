@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import provenance
+
 REGISTRY: dict[str, Callable[..., Any]] = {}
 
 # component -> (module under the submission, graded class or function)
@@ -43,7 +45,7 @@ def scenario(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 def student_object(component: str) -> Any:
     module_name, attribute = STUDENT_OBJECTS[component]
-    return getattr(importlib.import_module(module_name), attribute)
+    return provenance.own(getattr(importlib.import_module(module_name), attribute), attribute)
 
 
 def plain_array(value: Any, what: str) -> np.ndarray:

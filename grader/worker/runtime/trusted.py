@@ -12,28 +12,34 @@ import numpy as np
 import torch
 from torch import nn
 
+from .provenance import refuse_student_callers
+
 LayerSpec = dict[str, Any]  # {"type": "Linear" | "Conv2d", "weight": ndarray, "bias": ndarray}
 PARAMETRIC_TYPES = {"Linear": nn.Linear, "Conv2d": nn.Conv2d}
 
 
 class GraderTwoLayerNet(nn.Module):
     def __init__(self, input_dim: int, hidden_size: int, num_classes: int) -> None:
+        refuse_student_callers("GraderTwoLayerNet")
         super().__init__()
         self.hidden = nn.Linear(input_dim, hidden_size)
         self.output = nn.Linear(hidden_size, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        refuse_student_callers("GraderTwoLayerNet")
         return self.output(torch.sigmoid(self.hidden(x.flatten(1))))
 
 
 class GraderVanillaCNN(nn.Module):
     def __init__(self, in_channels: int = 3, num_classes: int = 10, image_size: int = 32) -> None:
+        refuse_student_callers("GraderVanillaCNN")
         super().__init__()
         self.conv = nn.Conv2d(in_channels, 32, kernel_size=7, stride=1, padding=0)
         self.pool = nn.MaxPool2d(2, 2)
         self.fc = nn.Linear(32 * ((image_size - 6) // 2) ** 2, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        refuse_student_callers("GraderVanillaCNN")
         return self.fc(self.pool(torch.relu(self.conv(x))).flatten(1))
 
 
@@ -107,6 +113,7 @@ def make_loader(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = F
 
 def reference_train_epoch(model: nn.Module, loader: Any, optimizer: torch.optim.Optimizer, criterion: nn.Module) -> tuple[float, float]:
     """The grader's training loop: the contract, line by line."""
+    refuse_student_callers("training loop")
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
     for inputs, targets in loader:
@@ -122,6 +129,7 @@ def reference_train_epoch(model: nn.Module, loader: Any, optimizer: torch.optim.
 
 
 def reference_validate(model: nn.Module, loader: Any, criterion: nn.Module) -> tuple[float, float]:
+    refuse_student_callers("validation loop")
     model.eval()
     total_loss, correct, seen = 0.0, 0, 0
     with torch.no_grad():
