@@ -111,9 +111,11 @@ def student_error(call: str, error: dict[str, Any]) -> NoReturn:
     kind, message = error.get("type", "Error"), str(error.get("message", ""))
     if kind == "NotImplementedError":
         fail(call, f"  not implemented yet{': ' + message if message else ''}")
+    if kind == "NotCalledAgain":  # the grader's stand-in for a function that did not return earlier
+        fail(call, f"  {message}")
     where = [f"    {frame}" for frame in error.get("frames", [])]
     lines = ["  in your code:", *where] if where else []
-    if kind in ("ContractError", "NotCalledAgain"):  # the grader's words; the student's lines when student code raised under it
+    if kind == "ContractError":  # the grader's words; the student's lines when student code raised under it
         fail(call, f"  {message}", *lines)
     fail(call, f"  raised {kind}: {message}", *lines)
 
