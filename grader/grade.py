@@ -18,7 +18,7 @@ import pytest
 
 from .config import GraderConfig, load_config
 from .discover import GRADED_FILES, add_provided_files, discover
-from .judge import leaderboard
+from .judge import leaderboard, numpy_removals
 from .judge.integrity import find_violations
 from .judge.plugin import GradingPlugin, GradingState
 from .report import results
@@ -43,13 +43,14 @@ def stage_submission(submission: Path, stage: Path, sandbox: Sandbox):  # -> Dis
     return discovery
 
 
+def part1_sources(stage: Path) -> dict[str, str]:
+    """File name -> source of each staged Part 1 file."""
+    return {Path(path).name: (stage / "submission" / path).read_text(encoding="utf-8", errors="replace")
+            for path in GRADED_FILES if path.startswith("part1_scratch/") and (stage / "submission" / path).exists()}
+
+
 def part1_violations(stage: Path) -> dict[str, list]:
-    found = {}
-    for path in GRADED_FILES:
-        if path.startswith("part1_scratch/") and (stage / "submission" / path).exists():
-            source = (stage / "submission" / path).read_text(encoding="utf-8", errors="replace")
-            found[Path(path).stem] = find_violations(source)
-    return found
+    return {Path(name).stem: find_violations(source) for name, source in part1_sources(stage).items()}
 
 
 @contextlib.contextmanager
@@ -76,6 +77,9 @@ def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, verbose
                 workers[part] = Worker(part, stage, sandbox, config.worker_start_seconds)
                 workers[part].start()  # imports overlap with the judge's own start-up
             state = GradingState(config, discovery, workers, part1_violations(stage))
+            state.notes += numpy_removals.warnings_for(part1_sources(stage))
+            for note in state.notes:
+                print(note, flush=True)  # before the tests: a NumPy difference explains failures to come
             if os.environ.get(FAULT_VARIABLE) == "1":
                 raise RuntimeError(f"fault injected into the harness ({FAULT_VARIABLE}=1)")
             with judge_environment():
@@ -99,7 +103,7 @@ def grade(submission: Path, results_path: Path, config_path: str | None = None, 
         state, exit_code = run_suites(config, Path(submission), sandbox, verbose)
         if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             raise RuntimeError(f"the test suites could not run (pytest exit code {exit_code})")
-        notes = [state.discovery.summary()]
+        notes = [state.discovery.summary(), *state.notes]
         if not sandbox.confined:
             notes.append("Unofficial run: the worker was not confined (that needs root on Linux), time limits only. The official grade comes from Gradescope.")
         if state.missing_suites:

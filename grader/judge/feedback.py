@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, Sequence
 import numpy as np
 import pytest
 
+from . import numpy_removals
+
 if TYPE_CHECKING:
     from .compare import Difference
 
@@ -114,7 +116,8 @@ def student_error(call: str, error: dict[str, Any]) -> NoReturn:
     if kind == "ContractError":
         fail(call, f"  {message}")
     where = [f"    {frame}" for frame in error.get("frames", [])]
-    fail(call, f"  raised {kind}: {message}", *(["  in your code:"] + where if where else []))
+    hint = numpy_removals.hint_for_error(message) if kind == "AttributeError" else ""
+    fail(call, f"  raised {kind}: {message}", *(["  in your code:"] + where if where else []), hint_line(hint))
 
 
 def worker_failure(call: str, failure: str) -> NoReturn:

@@ -67,6 +67,7 @@ class GradingState:
     missing_suites: list[str] = field(default_factory=list)
     cache: dict[Any, Any] = field(default_factory=dict)
     measurements: dict[str, float] = field(default_factory=dict)  # for the leaderboard, never scored
+    notes: list[str] = field(default_factory=list)  # printed before grading, and in results.json's output
 
 
 META_KEY = pytest.StashKey[TestMeta]()
