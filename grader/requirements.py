@@ -26,6 +26,10 @@ _OPERATORS: dict[str, Callable[[tuple[int, ...], tuple[int, ...]], bool]] = {
 }
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;]*?)\s*(?:;\s*(.*?))?\s*$")
 _SPECIFIER = re.compile(r"^(>=|<=|==|!=|>|<)\s*(\d+(?:\.\d+)*)$")
+_TOML_SECTION = re.compile(r"^\[([^\]\n]+)\][ \t]*\n(.*?)(?=^\[|\Z)", re.MULTILINE | re.DOTALL)  # [header] and its body
+_TOML_COMMENT = re.compile(r"#[^\n\"]*$", re.MULTILINE)  # to the end of the line, outside a string
+_TOML_ARRAY = re.compile(r"^([A-Za-z0-9_-]+)\s*=\s*\[(.*?)\]\s*$", re.MULTILINE | re.DOTALL)  # key = [ ... ]
+_TOML_STRING = re.compile(r'"([^"]*)"')
 _MARKER = re.compile(r"""^python_version\s*(>=|<=|==|!=|>|<)\s*["'](\d+(?:\.\d+)*)["']$""")
 
 
@@ -104,9 +108,9 @@ def _toml_arrays(text: str) -> dict[str, dict[str, list[str]]]:
     missing; tests/test_requirements.py checks that this reads pyproject.toml as tomllib does.
     """
     sections: dict[str, dict[str, list[str]]] = {}
-    for header, body in re.findall(r"^\[([^\]\n]+)\][ \t]*\n(.*?)(?=^\[|\Z)", text, re.MULTILINE | re.DOTALL):
-        arrays = re.findall(r"^([A-Za-z0-9_-]+)\s*=\s*\[(.*?)\]\s*$", re.sub(r"#[^\n\"]*$", "", body, flags=re.MULTILINE), re.MULTILINE | re.DOTALL)
-        sections[header.strip()] = {key: re.findall(r'"([^"]*)"', items) for key, items in arrays}
+    for header, body in _TOML_SECTION.findall(text):
+        arrays = _TOML_ARRAY.findall(_TOML_COMMENT.sub("", body))
+        sections[header.strip()] = {key: _TOML_STRING.findall(items) for key, items in arrays}
     return sections
 
 
