@@ -68,8 +68,8 @@ def advice(name: str) -> str:
     """One sentence: what happened to ``np.<name>`` and what to write instead."""
     removal = REMOVED[name]
     if removal.restored_in:
-        return (f"np.{name} does not exist in NumPy {removal.removed_in} to {removal.restored_in} "
-                f"(it is back since {removal.restored_in}): write {removal.replacement}, which works in every NumPy")
+        return (f"np.{name} is missing from NumPy {removal.removed_in} until {removal.restored_in} brought it back: "
+                f"write {removal.replacement}, which works in every NumPy")
     on_gradescope = f" (Gradescope grades with NumPy {GRADESCOPE_NUMPY[0]})" if version_tuple(removal.removed_in) <= GRADESCOPE_NUMPY else ""
     return f"np.{name} was removed in NumPy {removal.removed_in}{on_gradescope}: write {removal.replacement}"
 
