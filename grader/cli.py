@@ -10,6 +10,7 @@ import importlib
 import sys
 from pathlib import Path
 
+from .environment import banner
 from .grade import TEMPLATE_DIR, grade
 
 COMMANDS = {
@@ -52,4 +53,5 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return int(module.main(argv[1:]))
     args = grade_parser().parse_args(argv)
+    print(*banner(), sep="\n", flush=True)
     return grade(Path(args.submission), Path(args.results), args.config, verbose=not args.quiet, budget=args.budget)

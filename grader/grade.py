@@ -22,7 +22,7 @@ import pytest
 
 from .config import GraderConfig, load_config
 from .discover import GRADED_FILES, add_provided_files, discover
-from .judge import leaderboard
+from .judge import leaderboard, numpy_removals
 from .judge.integrity import find_violations
 from .judge.plugin import GradingPlugin, GradingState, Interrupted, Stop, stop_summary
 from .report import results
@@ -51,13 +51,14 @@ def stage_submission(submission: Path, stage: Path, sandbox: Sandbox):  # -> Dis
     return discovery
 
 
+def part1_sources(stage: Path) -> dict[str, str]:
+    """File name -> source of each staged Part 1 file."""
+    return {Path(path).name: (stage / "submission" / path).read_text(encoding="utf-8", errors="replace")
+            for path in GRADED_FILES if path.startswith("part1_scratch/") and (stage / "submission" / path).exists()}
+
+
 def part1_violations(stage: Path) -> dict[str, list]:
-    found = {}
-    for path in GRADED_FILES:
-        if path.startswith("part1_scratch/") and (stage / "submission" / path).exists():
-            source = (stage / "submission" / path).read_text(encoding="utf-8", errors="replace")
-            found[Path(path).stem] = find_violations(source)
-    return found
+    return {Path(name).stem: find_violations(source) for name, source in part1_sources(stage).items()}
 
 
 def warm_up_torch() -> None:
@@ -100,6 +101,9 @@ def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, verbose
             workers["part2"] = Worker("part2", stage, sandbox, config.worker_start_seconds, zygote)
             workers["part2"].start()
             state = GradingState(config, discovery, workers, part1_violations(stage), stop=stop, deadline=deadline)
+            state.notes += numpy_removals.warnings_for(part1_sources(stage))
+            for note in state.notes:
+                print(note, flush=True)  # before the tests: a NumPy difference explains failures to come
             if os.environ.get(FAULT_VARIABLE) == "1":
                 raise RuntimeError(f"fault injected into the harness ({FAULT_VARIABLE}=1)")
             with judge_environment():
@@ -187,7 +191,7 @@ def grade(submission: Path, results_path: Path, config_path: str | None = None, 
 
 def notes(state: GradingState, sandbox: Sandbox, board: list[dict[str, Any]]) -> list[str]:
     """The top of the results: what was found, how it was graded, what did not run."""
-    lines = [state.discovery.summary()]
+    lines = [state.discovery.summary(), *state.notes]
     if state.stop.reason:
         lines.append(stop_summary(state))
     lines.extend(sandbox.problems)

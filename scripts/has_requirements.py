@@ -1,22 +1,22 @@
-"""Exit 0 when every package of a requirements file is installed (any version), else 1.
+"""Exit 0 when this Python has what grading needs, in the supported ranges; else name each problem and exit 1.
 
-Any recent numpy/torch works, so a student's own environment is used as it is;
-only missing packages send run_grader.sh to create .venv.
+    python scripts/has_requirements.py [--extra NAME]...
+
+The ranges are pyproject.toml's [project] dependencies (plus the named optional extras,
+e.g. ``dev`` for the harness's tests). Any version in range will do, so a student's own
+environment is used as it is; only a missing or out-of-range package sends
+run_grader.sh to build .venv. Needs nothing but the standard library.
 """
-import re
+import argparse
 import sys
-from importlib import metadata
+from pathlib import Path
 
-missing = []
-for line in open(sys.argv[1]):
-    requirement = line.split("#")[0].strip()
-    if not requirement:
-        continue
-    name, _, marker = requirement.partition(";")
-    if marker and not eval(marker.replace("python_version", repr(f"{sys.version_info[0]}.{sys.version_info[1]}"))):
-        continue
-    try:
-        metadata.version(re.split(r"[=<>!~\[ ]", name.strip())[0])
-    except metadata.PackageNotFoundError:
-        missing.append(name.strip())
-sys.exit(1 if missing else 0)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from grader.requirements import declared, problems  # noqa: E402  (after the path is set)
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--extra", action="append", default=[], help="an optional extra of pyproject.toml to require too")
+found = problems(declared(tuple(parser.parse_args().extra)))
+for problem in found:
+    print(problem, file=sys.stderr)
+sys.exit(1 if found else 0)

@@ -199,7 +199,7 @@ def test_mnist_like_reads_exact_pixels_and_labels(tmp_path: Path, name: str, gz:
     assert ds.name == name and ds.num_classes == 10
     assert ds.x_train.shape == (6, 1, 28, 28) and ds.x_val.shape == (4, 1, 28, 28)
     assert ds.x_train.dtype == np.float32 and ds.y_train.dtype == np.int64
-    assert ds.x_train[0, 0, 0, :3].tolist() == [0.0, 1.0, np.float32(128) / 255]
+    assert ds.x_train[0, 0, 0, :3].tolist() == [0.0, 1.0, np.float32(128) / np.float32(255)]  # float32 under NumPy 1's promotion too
     np.testing.assert_array_equal(ds.x_train[:, 0], arrays["train_x"].astype(np.float32) / 255)
     np.testing.assert_array_equal(ds.x_val[:, 0], arrays["t10k_x"].astype(np.float32) / 255)
     np.testing.assert_array_equal(ds.y_train, arrays["train_y"])
@@ -261,7 +261,7 @@ def test_cifar10_reads_exact_pixels_labels_and_channel_layout(tmp_path: Path) ->
     assert ds.x_train.dtype == np.float32 and ds.y_train.dtype == np.int64
     train = np.concatenate(written["data"][:5])
     # row layout is 1024 red, 1024 green, 1024 blue values, each 32x32 row-major
-    assert ds.x_train[7, 1, 2, 5] == np.float32(train[7, 1024 + 2 * 32 + 5]) / 255
+    assert ds.x_train[7, 1, 2, 5] == np.float32(train[7, 1024 + 2 * 32 + 5]) / np.float32(255)
     np.testing.assert_array_equal(ds.x_train.reshape(10, -1), train.astype(np.float32) / 255)
     np.testing.assert_array_equal(ds.x_val.reshape(3, -1), written["data"][5].astype(np.float32) / 255)
     np.testing.assert_array_equal(ds.y_train, sum(written["labels"][:5], []))

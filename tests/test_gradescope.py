@@ -341,7 +341,7 @@ def test_handout_has_what_students_need(handout_zip):
         readme = archive.read("assignment3/README.md").decode()
         modes = {info.filename: (info.external_attr >> 16) & 0o777 for info in archive.infolist()}
     assert {f"assignment3/submission_template/{graded}" for graded in GRADED_FILES} <= names
-    assert {"assignment3/requirements.txt", "assignment3/scripts/ensure-env.sh", "assignment3/grader/config.toml"} <= names
+    assert {"assignment3/requirements.txt", "assignment3/pyproject.toml", "assignment3/scripts/ensure-env.sh", "assignment3/grader/requirements.py", "assignment3/grader/config.toml"} <= names
     assert modes["assignment3/run_grader.sh"] == 0o755
     assert not any(name.startswith("assignment3/grader/instructor/") for name in names)
     assert "./run_grader.sh" in readme and "one by one" in readme and "as a zip" in readme

@@ -3,7 +3,7 @@
 Layout (everything under one folder, ``assignment3/`` by default)::
 
     README.md             how to run the grader, read its report, upload
-    run_grader.sh, scripts/, requirements.txt
+    run_grader.sh, scripts/, requirements.txt, pyproject.toml (the supported ranges)
     submission_template/  the files students edit, with the provided helpers
     grader/               what grading imports, the public suites only, the config
 
@@ -26,7 +26,7 @@ from . import package
 from .rubric import RubricError, checked_rubric
 from .solutions import shipped_solutions
 
-LAUNCHER = ("run_grader.sh", "scripts/ensure-env.sh", "scripts/has_requirements.py", "requirements.txt")
+LAUNCHER = ("run_grader.sh", "scripts/ensure-env.sh", "scripts/has_requirements.py", "requirements.txt", "pyproject.toml")
 
 
 def student_readme(config: GraderConfig, tests: list[TestMeta]) -> str:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, Sequence
 import numpy as np
 import pytest
 
+from . import numpy_removals
+
 if TYPE_CHECKING:
     from .compare import Difference
 
@@ -117,7 +119,8 @@ def student_error(call: str, error: dict[str, Any]) -> NoReturn:
     lines = ["  in your code:", *where] if where else []
     if kind == "ContractError":  # the grader's words; the student's lines when student code raised under it
         fail(call, f"  {message}", *lines)
-    fail(call, f"  raised {kind}: {message}", *lines)
+    hint = numpy_removals.hint_for_error(message) if kind == "AttributeError" else ""
+    fail(call, f"  raised {kind}: {message}", *lines, hint_line(hint))
 
 
 def worker_failure(call: str, failure: str) -> NoReturn:

@@ -96,6 +96,7 @@ class GradingState:
     deadline: float = float("inf")  # time.monotonic() by which every call must have ended
     hangs: list[hangs.Hang] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)  # the grader's own mistakes: the grading fails, nobody loses points
+    notes: list[str] = field(default_factory=list)  # printed before grading, and in results.json's output
 
     def seconds_left(self) -> float:
         return self.deadline - time.monotonic()
