@@ -6,8 +6,8 @@ the second or two the judge already spends importing it once.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from . import requirements
 

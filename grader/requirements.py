@@ -12,10 +12,10 @@ from __future__ import annotations
 import operator
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PYPROJECT = PROJECT_DIR / "pyproject.toml"

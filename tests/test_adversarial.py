@@ -20,10 +20,11 @@ import tempfile
 import textwrap
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jsonschema
 import pytest
@@ -131,7 +132,8 @@ class Attack:
 def shorter_limits(*suites: str, seconds: int = 3) -> Callable[[str], str]:
     """A copy of the config in which the tests of ``suites`` get ``seconds`` of wall time."""
     def derive(text: str) -> str:
-        pattern = re.compile(r'^("(?:%s)::[^"]+" = \{ points = [0-9.]+)(?:, timeout = [0-9.]+)?' % "|".join(map(re.escape, suites)), re.M)
+        names = "|".join(map(re.escape, suites))
+        pattern = re.compile(rf'^("(?:{names})::[^"]+" = \{{ points = [0-9.]+)(?:, timeout = [0-9.]+)?', re.M)
         return pattern.sub(rf"\1, timeout = {seconds}", text)
     return derive
 

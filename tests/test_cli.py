@@ -53,7 +53,8 @@ def test_template_is_the_default_submission(tmp_path):
 
 
 def test_results_path_defaults_to_results_json(tmp_path):
-    import subprocess, sys
+    import subprocess
+    import sys
     done = subprocess.run([sys.executable, "-m", "grader", str(TEMPLATE), "--quiet"], cwd=tmp_path, capture_output=True, text=True,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr

@@ -20,8 +20,8 @@ import textwrap
 import threading
 import uuid
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

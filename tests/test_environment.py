@@ -8,7 +8,7 @@ from pathlib import Path
 
 from grader.environment import PROJECT_VENV, banner
 
-from conftest import Graded, ROOT
+from conftest import ROOT, Graded
 
 PINS = "numpy==2.4.6\ntorch==2.14.1\n"
 

@@ -95,7 +95,8 @@ def test_a_missing_package_and_one_out_of_range_are_named_with_their_version() -
 def test_an_environment_without_torchvision_or_the_test_plugins_can_grade() -> None:
     installed = {requirement.name: requirement.specifiers[0][1] for requirement in declared()}
     assert problems(declared(), installed.get) == []
-    assert problems(declared(("dev",)), installed.get) == ["pytest-xdist is not installed (the grader needs pytest-xdist >= 3.5)"]
+    assert problems(declared(("dev",)), installed.get) == ["pytest-xdist is not installed (the grader needs pytest-xdist >= 3.5)",
+                                                          "ruff is not installed (the grader needs ruff >= 0.6)"]
 
 
 def test_a_requirement_for_another_python_is_not_asked_for() -> None:
@@ -104,7 +105,7 @@ def test_a_requirement_for_another_python_is_not_asked_for() -> None:
 
 # --- Gradescope's pins against the ranges ------------------------------------------------------------
 
-@pytest.mark.parametrize("python", PYTHONS, ids=lambda version: "py%d.%d" % version)
+@pytest.mark.parametrize("python", PYTHONS, ids=lambda version: "py{}.{}".format(*version))
 def test_every_pin_is_declared_and_inside_its_range(python: tuple[int, int]) -> None:
     ranges = {requirement.name: requirement for requirement in every_declared() if requirement.applies(python)}
     pinned = [pin for pin in pins() if pin.applies(python)]
@@ -116,7 +117,7 @@ def test_every_pin_is_declared_and_inside_its_range(python: tuple[int, int]) -> 
         assert PackagingRequirement(f"{pin.name}{','.join(op + v for op, v in ranges[pin.name].specifiers)}").specifier.contains(pin.pinned_version)
 
 
-@pytest.mark.parametrize("python", PYTHONS, ids=lambda version: "py%d.%d" % version)
+@pytest.mark.parametrize("python", PYTHONS, ids=lambda version: "py{}.{}".format(*version))
 def test_every_declared_package_is_pinned_once_for_the_gradescope_image(python: tuple[int, int]) -> None:
     pinned = [pin.name for pin in pins() if pin.applies(python)]
     assert sorted(pinned) == sorted(set(pinned))

@@ -17,9 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, hanging_relu, run_grader
 
 from grader.report import results
+
+from conftest import ROOT, hanging_relu, run_grader
 
 pytestmark = pytest.mark.slow
 SECONDS_TO_STOP = 5  # measured about 1.3 s on a loaded 2-core machine; the promise to students is 2 s

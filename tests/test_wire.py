@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import pickle
 
 import numpy as np
@@ -28,7 +29,7 @@ def test_object_arrays_cannot_be_sent():
 def test_a_pickled_array_is_refused_by_the_reader():
     buffer = io.BytesIO()
     np.save(buffer, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
-    frame = ('{"x": {"__ndarray__": "%s"}}' % base64.b64encode(buffer.getvalue()).decode()).encode()
+    frame = json.dumps({"x": {"__ndarray__": base64.b64encode(buffer.getvalue()).decode()}}).encode()
     with pytest.raises(wire.WireError):
         wire.loads(frame)
 
@@ -36,7 +37,7 @@ def test_a_pickled_array_is_refused_by_the_reader():
 def test_non_numeric_arrays_are_refused():
     buffer = io.BytesIO()
     np.save(buffer, np.array(["text"]))
-    frame = ('{"x": {"__ndarray__": "%s"}}' % base64.b64encode(buffer.getvalue()).decode()).encode()
+    frame = json.dumps({"x": {"__ndarray__": base64.b64encode(buffer.getvalue()).decode()}}).encode()
     with pytest.raises(wire.WireError, match="not a plain numeric array"):
         wire.loads(frame)
 

@@ -21,7 +21,6 @@ from ..discover import Discovery
 from ..grade import SUITES_DIR
 from ..judge.plugin import GradingPlugin, GradingState, TestMeta
 
-
 PYTEST_ERROR = re.compile(r"^(ERROR|E\s|[\w.]+(Error|Exception): )")
 
 

@@ -1,8 +1,9 @@
 """Every message a student reads comes from here: what was called, what differs, by how much, where, and why it might."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, NoReturn, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 import pytest
@@ -42,7 +43,7 @@ def axis_text(axis: int, indices: tuple[int, ...], length: int, axes: Sequence[s
     return f"{name}{'s' if len(indices) > 1 and axis < len(axes) else ''} {shown} (of {length})"
 
 
-def pattern_lines(found: "Difference", axes: Sequence[str]) -> list[str]:
+def pattern_lines(found: Difference, axes: Sequence[str]) -> list[str]:
     """What the wrong values have in common, when something simple does: the likeliest pointer to the cause."""
     lines = []
     if found.mistake:
@@ -59,7 +60,7 @@ def pattern_lines(found: "Difference", axes: Sequence[str]) -> list[str]:
     return lines
 
 
-def mismatch(quantity: str, found: "Difference", call: str, hint: str, against: str, axes: Sequence[str] = ()) -> NoReturn:
+def mismatch(quantity: str, found: Difference, call: str, hint: str, against: str, axes: Sequence[str] = ()) -> NoReturn:
     __tracebackhide__ = True
     fail(
         call,

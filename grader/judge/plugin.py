@@ -8,9 +8,9 @@ The CLI writes results.json after pytest returns and every worker is dead.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 

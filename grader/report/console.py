@@ -19,7 +19,7 @@ def short_message(message: str) -> str:
     return text if len(text) <= MESSAGE_WIDTH else text[: MESSAGE_WIDTH - 3] + "..."
 
 
-def render(state: "GradingState") -> str:
+def render(state: GradingState) -> str:
     blocks = []
     outcomes = list(state.outcomes.values())
     for index, part in enumerate(state.config.parts, start=1):

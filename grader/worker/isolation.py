@@ -31,7 +31,7 @@ NO_LANDLOCK_VARIABLE = "GRADER_NO_LANDLOCK"  # "1": never apply Landlock (tests 
 PRIVILEGE_OPTIONS = ("user", "group", "extra_groups")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def unshare_program() -> str | None:
     """util-linux's ``unshare``, if it can create a network namespace here (tried once per judge process)."""
     program = shutil.which("unshare") or ("/usr/bin/unshare" if os.path.exists("/usr/bin/unshare") else None)

@@ -82,7 +82,7 @@ class Sandbox:
         return self.uid is not None
 
     @classmethod
-    def for_this_machine(cls, limits: Limits, protected: list[Path]) -> "Sandbox":
+    def for_this_machine(cls, limits: Limits, protected: list[Path]) -> Sandbox:
         """Confined when running as root on Linux (unless GRADER_UNCONFINED=1); otherwise time limits only.
 
         A confinement that cannot be set up on this machine (no usable uid, a

@@ -73,7 +73,7 @@ class Zygote:
         self.channel, self.pid = channel, pid
 
     @classmethod
-    def start(cls) -> "Zygote | None":
+    def start(cls) -> Zygote | None:
         """Fork the zygote from the judge now (torch must be imported already); None where forking is not used."""
         if not sys.platform.startswith("linux"):
             return None

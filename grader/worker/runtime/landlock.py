@@ -56,7 +56,7 @@ class Applied:
     reason: str = ""  # why Landlock is not (fully) applied
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _libc() -> ctypes.CDLL:
     """Loaded once, at the first restriction: later layers run under the Part 1 audit hook, which refuses dlopen."""
     return ctypes.CDLL(None, use_errno=True)

@@ -23,7 +23,8 @@ import os
 import signal
 import sys
 import traceback
-from typing import Any, BinaryIO, Callable
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 from . import confine, provenance, scenarios, wire
 

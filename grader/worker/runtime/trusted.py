@@ -6,7 +6,8 @@ another (the student's models train under this loop; the student's loop trains
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
