@@ -32,6 +32,8 @@ def grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("submission", nargs="?", default=str(TEMPLATE_DIR), help="folder or .zip (default: submission_template)")
     parser.add_argument("--results", default="results.json", help="where to write Gradescope's results JSON (default: results.json)")
     parser.add_argument("--config", default=None, help="grading policy file (default: $GRADER_CONFIG or grader/config.toml)")
+    parser.add_argument("--report", default=None, help="where to write the HTML report (default: report.html beside the results)")
+    parser.add_argument("--no-report", action="store_true", help="write no HTML report")
     parser.add_argument("--quiet", action="store_true", help="no per-test progress lines")
     return parser
 
@@ -50,4 +52,6 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return int(module.main(argv[1:]))
     args = grade_parser().parse_args(argv)
-    return grade(Path(args.submission), Path(args.results), args.config, verbose=not args.quiet)
+    results = Path(args.results)
+    report = None if args.no_report else Path(args.report) if args.report else results.with_name("report.html")
+    return grade(Path(args.submission), results, args.config, verbose=not args.quiet, report_path=report)

@@ -21,6 +21,7 @@ from .worker.sandbox import Limits
 
 DEFAULT_PATH = Path(__file__).with_name("config.toml")
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+OUTPUT_FORMATS = ("text", "html")  # of each test's output in results.json (Gradescope's output_format)
 # Leaderboard entries a config may list: id -> (label on Gradescope, sort order).
 # "desc": higher ranks higher; "asc": lower ranks higher. Never part of the score.
 LEADERBOARD_ENTRIES = {
@@ -64,6 +65,7 @@ class GraderConfig:
     thresholds: dict[str, float]
     training: dict[str, dict[str, Any]]
     leaderboard: tuple[str, ...]
+    gradescope_output_format: str = "text"  # "html": each test's output as HTML, its figure inline
 
     def __repr__(self) -> str:
         return f"GraderConfig({self.path.name}: {len(self.tests)} tests, {self.total_points:g} points, dataset {self.dataset})"
@@ -133,6 +135,9 @@ def _parse(path: Path, raw: dict[str, Any]) -> GraderConfig:
     unknown = [entry for entry in entries if entry not in LEADERBOARD_ENTRIES]
     if unknown:
         raise ConfigError(f"{path}: [leaderboard] entries {unknown} are not among {', '.join(LEADERBOARD_ENTRIES)}")
+    output_format = raw.get("report", {}).get("gradescope_output_format", "text")
+    if output_format not in OUTPUT_FORMATS:
+        raise ConfigError(f"{path}: [report] gradescope_output_format '{output_format}' is not one of {', '.join(OUTPUT_FORMATS)}")
     return GraderConfig(
         path=path,
         total_points=total,
@@ -152,4 +157,5 @@ def _parse(path: Path, raw: dict[str, Any]) -> GraderConfig:
         thresholds=dict(need(options, "thresholds", f"[datasets.{dataset}]")),
         training=dict(raw.get("training", {})),
         leaderboard=entries,
+        gradescope_output_format=output_format,
     )

@@ -21,7 +21,7 @@ from .discover import GRADED_FILES, add_provided_files, discover
 from .judge import leaderboard
 from .judge.integrity import find_violations
 from .judge.plugin import GradingPlugin, GradingState
-from .report import results
+from .report import html, results
 from .worker.client import RUNTIME_DIR, Worker
 from .worker.sandbox import Sandbox
 
@@ -90,9 +90,10 @@ def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, verbose
     return state, int(exit_code)
 
 
-def grade(submission: Path, results_path: Path, config_path: str | None = None, verbose: bool = True) -> int:
-    """Grade and write ``results_path``; 0 when grading completed, whatever the score."""
+def grade(submission: Path, results_path: Path, config_path: str | None = None, verbose: bool = True, report_path: Path | None = None) -> int:
+    """Grade and write ``results_path`` (and ``report_path``, the HTML report, unless None); 0 when grading completed, whatever the score."""
     started = time.monotonic()
+    state = None
     try:
         config = load_config(config_path)
         sandbox = Sandbox.for_this_machine(config.limits, [*PROTECTED, config.path])
@@ -115,4 +116,5 @@ def grade(submission: Path, results_path: Path, config_path: str | None = None, 
         code = 2
     results.validate(document)
     results.write_atomically(results_path, document)
+    html.publish(results_path, document, state, report_path)
     return code

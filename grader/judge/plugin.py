@@ -17,7 +17,7 @@ import pytest
 from ..config import GraderConfig
 from ..discover import Discovery
 from ..worker.client import Worker
-from . import feedback
+from . import evidence, feedback
 from .integrity import Violation
 
 PART1_SCENARIOS = ("layer.", "sgd.", "scratch.")
@@ -53,6 +53,7 @@ class TestOutcome:
     message: str = ""
     output: str = ""
     seconds: float = 0.0
+    evidence: list[dict[str, Any]] = field(default_factory=list)  # figure data of a failed test, for the HTML report
 
 
 @dataclass
@@ -96,6 +97,9 @@ class Student:
             feedback.worker_failure(call, outcome.failure)
         if outcome.error:
             feedback.student_error(call, outcome.error)
+        found = evidence.from_scenario(scenario, args, outcome.result, self.state.config.thresholds)
+        if found:
+            evidence.attach(found)
         return outcome.result  # type: ignore[return-value]
 
     def record(self, name: str, value: float) -> None:
@@ -194,6 +198,9 @@ class GradingPlugin:
             if call.excinfo is not None and outcome.passed:
                 outcome.passed = False
                 outcome.message = failure_message(call.excinfo)
+                outcome.evidence = with_measurements(evidence.take(), self.state.measurements)
+            if call.when == "teardown":
+                evidence.take()  # a passed test's evidence is not kept
         return report
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -211,3 +218,11 @@ def failure_message(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
     if isinstance(excinfo.value, pytest.fail.Exception):
         return str(excinfo.value.msg)
     return f"internal error in the test: {excinfo.typename}: {excinfo.value}"
+
+
+def with_measurements(items: list[dict[str, Any]], measurements: dict[str, float]) -> list[dict[str, Any]]:
+    """Learning curves get the validation accuracy their test measured, when it got that far."""
+    for item in items:
+        if item["kind"] == "curve" and f"{item['recipe']}_accuracy" in measurements:
+            item["validation"] = measurements[f"{item['recipe']}_accuracy"]
+    return items

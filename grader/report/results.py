@@ -132,13 +132,17 @@ def validate(document: dict[str, Any]) -> None:
 
 
 def write_atomically(path: Path, document: dict[str, Any]) -> None:
+    write_text_atomically(path, json.dumps(document, indent=2))
+
+
+def write_text_atomically(path: Path, text: str) -> None:
     """Write to a temporary file beside ``path``, then replace whatever is there (file or symlink)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=".results-", dir=path.parent)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2)
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, 0o644)
