@@ -34,7 +34,8 @@ def grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", default=None, help="grading policy file (default: $GRADER_CONFIG or grader/config.toml)")
     parser.add_argument("--report", default=None, help="where to write the HTML report (default: report.html beside the results)")
     parser.add_argument("--no-report", action="store_true", help="write no HTML report")
-    parser.add_argument("--quiet", action="store_true", help="no per-test progress lines")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--progress-per-test", action="store_true", help="pytest's own line per test instead of the progress bar (bench times these)")
     return parser
 
 
@@ -54,4 +55,4 @@ def main(argv: list[str] | None = None) -> int:
     args = grade_parser().parse_args(argv)
     results = Path(args.results)
     report = None if args.no_report else Path(args.report) if args.report else results.with_name("report.html")
-    return grade(Path(args.submission), results, args.config, verbose=not args.quiet, report_path=report)
+    return grade(Path(args.submission), results, args.config, progress="none" if args.quiet else "tests" if args.progress_per_test else "components", report_path=report)

@@ -62,11 +62,12 @@ def judge_environment():  # -> Iterator[None]
         os.environ.update(saved)
 
 
-def pytest_arguments(verbose: bool) -> list[str]:
-    return [str(SUITES_DIR), "-c", str(SUITES_DIR / "pytest.ini"), "--rootdir", str(SUITES_DIR), "--tb=no", "--no-header", "-rN", "-v" if verbose else "-q"]
+def pytest_arguments(progress: str) -> list[str]:
+    """"tests": pytest's own line per test and closing line (what ``bench`` times); otherwise pytest says nothing (-qq) and the plugin shows progress."""
+    return [str(SUITES_DIR), "-c", str(SUITES_DIR / "pytest.ini"), "--rootdir", str(SUITES_DIR), "--tb=no", "--no-header", "-rN", "-v" if progress == "tests" else "-qq"]
 
 
-def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, verbose: bool) -> tuple[GradingState, int]:
+def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, progress: str) -> tuple[GradingState, int]:
     with tempfile.TemporaryDirectory(prefix="grader-", ignore_cleanup_errors=True) as temporary:
         stage = Path(temporary)
         discovery = stage_submission(submission, stage, sandbox)
@@ -79,7 +80,7 @@ def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, verbose
             if os.environ.get(FAULT_VARIABLE) == "1":
                 raise RuntimeError(f"fault injected into the harness ({FAULT_VARIABLE}=1)")
             with judge_environment():
-                exit_code = pytest.main(pytest_arguments(verbose), plugins=[GradingPlugin(state)])
+                exit_code = pytest.main(pytest_arguments(progress), plugins=[GradingPlugin(state, progress=progress == "components")])
             if exit_code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
                 leaderboard.measure(state)  # never scored
         finally:
@@ -90,14 +91,14 @@ def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, verbose
     return state, int(exit_code)
 
 
-def grade(submission: Path, results_path: Path, config_path: str | None = None, verbose: bool = True, report_path: Path | None = None) -> int:
+def grade(submission: Path, results_path: Path, config_path: str | None = None, progress: str = "components", report_path: Path | None = None) -> int:
     """Grade and write ``results_path`` (and ``report_path``, the HTML report, unless None); 0 when grading completed, whatever the score."""
     started = time.monotonic()
     state = None
     try:
         config = load_config(config_path)
         sandbox = Sandbox.for_this_machine(config.limits, [*PROTECTED, config.path])
-        state, exit_code = run_suites(config, Path(submission), sandbox, verbose)
+        state, exit_code = run_suites(config, Path(submission), sandbox, progress)
         if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             raise RuntimeError(f"the test suites could not run (pytest exit code {exit_code})")
         notes = [state.discovery.summary()]

@@ -74,7 +74,7 @@ def loop_timeline(function: str, result: dict[str, Any], batches: int) -> dict[s
     modes = iter(result.get("calls", []))
     if function == "train_epoch":
         yours = [step(event, next(modes, {}) if event.get("event") == "forward" else {}) for event in result.get("events", [])]
-        expected = [{"event": e, "training": True} if e == "forward" else {"event": e} for _ in range(batches) for e in ("zero_grad", "forward", "backward", "step")]
+        expected = [{"event": e, "training": True, "grad_enabled": True} if e == "forward" else {"event": e} for _ in range(batches) for e in ("zero_grad", "forward", "backward", "step")]
     else:
         yours = [step({"event": "forward"}, call) for call in result.get("calls", [])]
         yours += [{"event": "backward"} for _ in result.get("grads_created", [])[:1]]

@@ -108,8 +108,10 @@ class Student:
 
 
 class GradingPlugin:
-    def __init__(self, state: GradingState) -> None:
+    def __init__(self, state: GradingState, progress: bool = False) -> None:
         self.state = state
+        self.show_progress = progress  # our own progress lines instead of pytest's
+        self.progress: Any = None
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "tags(*names): components whose points the test holds, and descriptive tags")
@@ -202,6 +204,23 @@ class GradingPlugin:
             if call.when == "teardown":
                 evidence.take()  # a passed test's evidence is not kept
         return report
+
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        if self.show_progress:
+            from ..report.console import Progress
+
+            reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+            self.progress = Progress(reporter, list(self.state.outcomes.values()), [part.name for part in self.state.config.parts])
+
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
+        """No letter or word per test from pytest when we show progress: a failing test is a FAIL in our table, never an "error"."""
+        if not self.show_progress:
+            return None
+        return (report.outcome, "", "") if report.when == "call" or report.failed else ("", "", "")
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        if self.progress is not None and nodeid in self.state.outcomes:
+            self.progress.finished(self.state.outcomes[nodeid])
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         for worker in self.state.workers.values():

@@ -33,6 +33,11 @@ img.figure{max-width:100%;display:block;margin:.4em 0} .note{color:#8a6d3b;backg
 """
 
 
+def points(value: float) -> str:
+    """Points as people write them: shared points add up to 99.9997, shown as 100."""
+    return f"{round(value, 2):g}"
+
+
 def component_of(test: dict[str, Any]) -> str:
     """The suite a test belongs to ("conv: forward shape" -> "conv"), the report's unit of points."""
     return str(test["name"]).split(":")[0]
@@ -68,20 +73,29 @@ def image(picture: str) -> str:
 def bar_row(name: str, earned: float, possible: float) -> str:
     share = earned / possible if possible else 1.0
     lost = " lost" if earned < possible else ""
-    return (f"<tr><td>{escape(name)}</td><td>{earned:g}/{possible:g}</td>"
+    return (f"<tr><td>{escape(name)}</td><td>{points(earned)}/{points(possible)}</td>"
             f'<td style="width:100%"><div class="bar{lost}"><span style="width:{share:.1%}"></span></div></td></tr>')
 
 
 def failing_test(test: dict[str, Any], pictures: list[str]) -> str:
-    return (f'<details class="fail" open><summary>{escape(test.get("number", ""))} {escape(test["name"])}: {test["score"]:g}/{test["max_score"]:g}</summary>'
+    return (f'<details class="fail" open><summary>{escape(test.get("number", ""))} {escape(test["name"])}: {points(test["score"])}/{points(test["max_score"])}</summary>'
             f"<pre>{escape(test.get('output', ''))}</pre>{''.join(image(p) for p in pictures)}</details>")
 
 
-def passed_tests(tests: list[dict[str, Any]]) -> str:
+def passed_tests(tests: list[dict[str, Any]], title: str) -> str:
     if not tests:
         return ""
-    rows = "".join(f"<li>{escape(t.get('number', ''))} {escape(t['name'])}: {t['score']:g}/{t['max_score']:g}</li>" for t in tests)
-    return f'<details class="pass"><summary>{len(tests)} passed</summary><ul>{rows}</ul></details>'
+    rows = "".join(f"<li>{escape(t.get('number', ''))} {escape(t['name'])}: {points(t['score'])}/{points(t['max_score'])}</li>" for t in tests)
+    return f'<details class="pass"><summary>{escape(title)}</summary><ul>{rows}</ul></details>'
+
+
+def section(name: str, tests: list[dict[str, Any]], pictures: dict[str, list[str]]) -> str:
+    """A component: its failing tests open with their figures, its passed tests in one collapsed line."""
+    passed = [t for t in tests if t.get("status") != "failed"]
+    if len(passed) == len(tests):
+        return passed_tests(passed, f"{name}: all {len(tests)} tests passed")
+    failing = "".join(failing_test(t, pictures.get(t.get("number", ""), [])) for t in tests if t.get("status") == "failed")
+    return f"<h2>{escape(name)}</h2>{failing}{passed_tests(passed, f'{len(passed)} passed')}"
 
 
 def page(document: dict[str, Any], pictures: dict[str, list[str]], notes: list[str]) -> str:
@@ -89,14 +103,11 @@ def page(document: dict[str, Any], pictures: dict[str, list[str]], notes: list[s
     grouped = components(document["tests"])
     possible = sum(test["max_score"] for test in document["tests"])
     bars = "".join(bar_row(name, sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)) for name, tests in grouped.items())
-    sections = []
-    for name, tests in grouped.items():
-        failing = "".join(failing_test(t, pictures.get(t.get("number", ""), [])) for t in tests if t.get("status") == "failed")
-        sections.append(f"<h2>{escape(name)}</h2>{failing}{passed_tests([t for t in tests if t.get('status') != 'failed'])}")
+    sections = [section(name, tests, pictures) for name, tests in grouped.items()]
     remarks = "".join(f'<p class="note">{escape(note)}</p>' for note in notes)
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Grading report: {document["score"]:g}/{possible:g}</title>'
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Grading report: {points(document["score"])}/{points(possible)}</title>'
             f"<style>{STYLE}</style></head><body><h1>Grading report</h1>"
-            f'<p class="total">Total: {document["score"]:g}/{possible:g}</p>{remarks}<pre>{escape(document.get("output", ""))}</pre>'
+            f'<p class="total">Total: {points(document["score"])}/{points(possible)}</p>{remarks}<pre>{escape(document.get("output", ""))}</pre>'
             f'<table class="bars">{bars}</table>{"".join(sections)}</body></html>\n')
 
 
