@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 import numpy as np  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 DPI = 72
 EVENT_COLOURS = {"zero_grad": "#7f8c8d", "forward": "#2e86de", "backward": "#e67e22", "step": "#27ae60"}
@@ -131,4 +132,5 @@ def histogram(values: list[float], maximum: float) -> str:
     axis.hist(values, bins=np.linspace(0, maximum or 1, 21), color="#2e86de", edgecolor="white")
     axis.set_xlabel("total points")
     axis.set_ylabel("submissions")
+    axis.yaxis.set_major_locator(MaxNLocator(integer=True))
     return png(figure)

@@ -56,18 +56,18 @@ def shows_figure(outcome: "TestOutcome") -> bool:
     return not outcome.passed and bool(outcome.evidence) and outcome.meta.visibility == "visible" and not outcome.meta.hide_errors
 
 
-def draw_figures(state: "GradingState | None") -> dict[str, list[str]]:
-    """Base64 PNGs per test number, for the failing tests that left evidence."""
+def draw_figures(state: "GradingState | None") -> dict[str, list[tuple[str, str]]]:
+    """(kind of figure, base64 PNG) per test number, for the failing tests that left evidence."""
     chosen = [outcome for outcome in (state.outcomes.values() if state else ()) if shows_figure(outcome)][:MAX_FIGURES]
     if not chosen:
         return {}
     from . import figures  # matplotlib only when there is something to draw
 
-    return {outcome.meta.number: [figures.draw(item) for item in outcome.evidence] for outcome in chosen}
+    return {outcome.meta.number: [(item["kind"], figures.draw(item)) for item in outcome.evidence] for outcome in chosen}
 
 
-def image(picture: str) -> str:
-    return f'<img class="figure" alt="figure" src="data:image/png;base64,{picture}">'
+def image(kind: str, picture: str) -> str:
+    return f'<img class="figure" data-kind="{kind}" alt="{kind} figure" src="data:image/png;base64,{picture}">'
 
 
 def bar_row(name: str, earned: float, possible: float) -> str:
@@ -77,9 +77,9 @@ def bar_row(name: str, earned: float, possible: float) -> str:
             f'<td style="width:100%"><div class="bar{lost}"><span style="width:{share:.1%}"></span></div></td></tr>')
 
 
-def failing_test(test: dict[str, Any], pictures: list[str]) -> str:
+def failing_test(test: dict[str, Any], pictures: list[tuple[str, str]]) -> str:
     return (f'<details class="fail" open><summary>{escape(test.get("number", ""))} {escape(test["name"])}: {points(test["score"])}/{points(test["max_score"])}</summary>'
-            f"<pre>{escape(test.get('output', ''))}</pre>{''.join(image(p) for p in pictures)}</details>")
+            f"<pre>{escape(test.get('output', ''))}</pre>{''.join(image(*p) for p in pictures)}</details>")
 
 
 def passed_tests(tests: list[dict[str, Any]], title: str) -> str:
@@ -89,7 +89,7 @@ def passed_tests(tests: list[dict[str, Any]], title: str) -> str:
     return f'<details class="pass"><summary>{escape(title)}</summary><ul>{rows}</ul></details>'
 
 
-def section(name: str, tests: list[dict[str, Any]], pictures: dict[str, list[str]]) -> str:
+def section(name: str, tests: list[dict[str, Any]], pictures: dict[str, list[tuple[str, str]]]) -> str:
     """A component: its failing tests open with their figures, its passed tests in one collapsed line."""
     passed = [t for t in tests if t.get("status") != "failed"]
     if len(passed) == len(tests):
@@ -98,7 +98,7 @@ def section(name: str, tests: list[dict[str, Any]], pictures: dict[str, list[str
     return f"<h2>{escape(name)}</h2>{failing}{passed_tests(passed, f'{len(passed)} passed')}"
 
 
-def page(document: dict[str, Any], pictures: dict[str, list[str]], notes: list[str]) -> str:
+def page(document: dict[str, Any], pictures: dict[str, list[tuple[str, str]]], notes: list[str]) -> str:
     """The whole report as one HTML document: no scripts, no fonts, no links out."""
     grouped = components(document["tests"])
     possible = sum(test["max_score"] for test in document["tests"])
@@ -111,21 +111,21 @@ def page(document: dict[str, Any], pictures: dict[str, list[str]], notes: list[s
             f'<table class="bars">{bars}</table>{"".join(sections)}</body></html>\n')
 
 
-def gradescope_html(document: dict[str, Any], pictures: dict[str, list[str]]) -> dict[str, Any]:
+def gradescope_html(document: dict[str, Any], pictures: dict[str, list[tuple[str, str]]]) -> dict[str, Any]:
     """Each test's output as HTML (Gradescope's ``output_format``), figures inline while results.json stays under its limit."""
     room = results.MAX_DOCUMENT_BYTES - results.encoded_size(with_figures(document, pictures, 0)) - 200 * len(pictures)
     return with_figures(document, pictures, min(GRADESCOPE_FIGURE_BYTES, room))
 
 
-def with_figures(document: dict[str, Any], pictures: dict[str, list[str]], budget: int) -> dict[str, Any]:
+def with_figures(document: dict[str, Any], pictures: dict[str, list[tuple[str, str]]], budget: int) -> dict[str, Any]:
     """A copy of ``document`` with HTML outputs; figures past ``budget`` bytes are replaced by a line saying so."""
     spent = 0
     converted = json.loads(json.dumps(document))
     for test in converted["tests"]:
         inline = []
-        for picture in pictures.get(test.get("number", ""), []):
+        for kind, picture in pictures.get(test.get("number", ""), []):
             spent += len(picture)
-            inline.append(image(picture) if spent <= budget else f"<p>{LEFT_OUT}</p>")
+            inline.append(image(kind, picture) if spent <= budget else f"<p>{LEFT_OUT}</p>")
         test["output"] = f"<pre>{escape(test.get('output', ''))}</pre>{''.join(inline)}"
         test["output_format"] = "html"
     return converted
@@ -135,7 +135,8 @@ def publish(results_path: Path, document: dict[str, Any], state: "GradingState |
     """Write the report (and Gradescope's HTML outputs when configured); say where it is on the console's last line."""
     if report_path is None:
         return
-    notes, pictures = [], {}
+    notes: list[str] = []
+    pictures: dict[str, list[tuple[str, str]]] = {}
     try:
         pictures = draw_figures(state)
         if state is not None and state.config.gradescope_output_format == "html":
