@@ -111,7 +111,7 @@ def curve_figure(item: dict[str, Any]) -> Any:
                               label=f"your validation accuracy {item['validation']:.1%}")
     accuracy_axis.set_ylim(0, 1)
     accuracy_axis.set_title("accuracy", fontsize=10)
-    accuracy_axis.legend(fontsize=8, loc="lower right")
+    accuracy_axis.legend(fontsize=8, loc="best")
     for axis in (loss_axis, accuracy_axis):
         axis.set_xlabel("epoch")
         axis.set_xticks(epochs)

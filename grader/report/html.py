@@ -93,7 +93,7 @@ def section(name: str, tests: list[dict[str, Any]], pictures: dict[str, list[tup
     """A component: its failing tests open with their figures, its passed tests in one collapsed line."""
     passed = [t for t in tests if t.get("status") != "failed"]
     if len(passed) == len(tests):
-        return passed_tests(passed, f"{name}: all {len(tests)} tests passed")
+        return passed_tests(passed, f"{name}: all {len(tests)} tests passed" if len(tests) > 1 else f"{name}: its test passed")
     failing = "".join(failing_test(t, pictures.get(t.get("number", ""), [])) for t in tests if t.get("status") == "failed")
     return f"<h2>{escape(name)}</h2>{failing}{passed_tests(passed, f'{len(passed)} passed')}"
 
