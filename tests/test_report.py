@@ -102,11 +102,14 @@ def conv_dx(tmp_path_factory: pytest.TempPathFactory) -> Graded:
 
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Graded, Path]:
-    """A train_epoch without zero_grad (its loop tests fail and the end-to-end test misses its threshold), graded with progress lines and --report."""
+    """A train_epoch without zero_grad (its loop tests fail and the end-to-end test misses its threshold),
+    graded with progress lines, --report, and Gradescope's outputs in HTML."""
     folder = tmp_path_factory.mktemp("loop")
     report = folder / "elsewhere" / "mine.html"
+    config = folder / "config.toml"
+    config.write_text((ROOT / "grader" / "config.toml").read_text().replace('gradescope_output_format = "text"', 'gradescope_output_format = "html"'))
     command = [sys.executable, "-m", "grader", str(mutant(folder / "submission", "train_epoch_no_zero_grad")), "--results", str(folder / "results.json"),
-               "--report", str(report)]
+               "--report", str(report), "--config", str(config)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     return Graded(done.returncode, json.loads((folder / "results.json").read_text()), done.stdout + done.stderr, folder / "results.json"), report
 
@@ -171,6 +174,14 @@ def test_failing_loop_shows_timelines_and_the_missed_threshold_its_curve(loop: t
     assert figures and all("timeline" in kinds for name, kinds in figures.items() if name.startswith("train_epoch"))
     assert figures["end_to_end: student cnn with student loop learns"] == ["curve"]
     assert_renders(report, tmp_path)
+
+
+def test_gradescope_outputs_are_html_with_the_figures_when_configured(loop: tuple[Graded, Path]):
+    graded, _ = loop
+    assert all(test["output_format"] == "html" and test["output"].startswith("<pre>") for test in graded.results["tests"])
+    assert all('<img class="figure"' in test["output"] for test in graded.failed)
+    assert graded.results_path.stat().st_size < results.MAX_DOCUMENT_BYTES
+    results.validate(graded.results)
 
 
 def test_progress_is_one_line_per_component_and_nothing_follows_the_total_but_the_report(loop: tuple[Graded, Path]):

@@ -43,6 +43,7 @@ SCHEMA: dict[str, Any] = {
                     "max_score": {"type": "number", "minimum": 0},
                     "status": {"enum": ["passed", "failed"]},
                     "output": {"type": "string"},
+                    "output_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
                     "tags": {"type": "array", "items": {"type": "string"}},
                     "visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
                 },
