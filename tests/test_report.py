@@ -125,6 +125,16 @@ def test_evidence_keeps_the_plane_of_the_worst_element_cropped_around_it():
     assert item["slice"] == f"[1, 2, {40 - evidence.CROP}:40, 0:{evidence.CROP}]" and item["axes"] == ["row", "column"]
 
 
+def test_evidence_that_cannot_be_built_is_dropped_and_a_wild_loop_is_cut():
+    evidence.take()
+    evidence.keep(evidence.from_scenario, "loop.validate", {}, {"calls": []}, {})  # no "x" in the arguments: a KeyError, ignored
+    assert evidence.take() == []
+    wild = {"calls": [{"training": True, "grad_enabled": True}] * 1000, "grads_created": []}
+    evidence.keep(evidence.from_scenario, "loop.validate", {"x": [0] * 22, "batch_size": 8}, wild, {})
+    (timeline,) = evidence.take()
+    assert len(timeline["expected"]) == 3 and len(timeline["actual"]) == evidence.MAX_EVENTS
+
+
 def test_gradescope_html_keeps_results_under_the_limit_and_says_what_it_left_out():
     tests = [{"name": f"conv: t{i}", "number": f"1.{i}", "score": 0, "max_score": 1, "status": "failed", "output": "dx differs <here>"} for i in range(40)]
     document = {"score": 0, "tests": tests}

@@ -132,8 +132,8 @@ def check_array(
     allowed = tolerance.allowed(expected)
     if np.any(np.abs(actual.astype(np.float64) - expected) > allowed):
         found = difference(actual, expected, allowed, tolerance, mistakes)
-        evidence.attach(evidence.array_difference(quantity, actual, expected, found.worst, float(allowed[found.worst]), against, axes,
-                                                  feedback.pattern_lines(found, axes)))
+        evidence.keep(evidence.array_difference, quantity, actual, expected, found.worst, float(allowed[found.worst]), against, axes,
+                      feedback.pattern_lines(found, axes))
         feedback.mismatch(quantity, found, call, hint, against, axes)
 
 
@@ -142,7 +142,7 @@ def check_shape(quantity: str, actual: Any, shape: tuple[int, ...], *, call: str
     if not isinstance(actual, np.ndarray) or actual.dtype.kind != "f":
         feedback.fail(call, f"  {quantity} is not a float numpy array (got {type(actual).__name__} {getattr(actual, 'dtype', '')})")
     if actual.shape != tuple(shape):
-        evidence.attach(evidence.wrong_shape(quantity, actual.shape, shape))
+        evidence.keep(evidence.wrong_shape, quantity, actual.shape, shape)
         feedback.wrong_shape(quantity, actual.shape, tuple(shape), call, hint)
 
 

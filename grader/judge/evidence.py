@@ -1,22 +1,29 @@
 """What a failing test leaves for the HTML report's figure: small arrays and call logs, never scored.
 
-The comparisons in ``compare`` and the student fixture ``attach`` evidence while
+The comparisons in ``compare`` and the student fixture ``keep`` evidence while
 a test runs; the plugin ``take``s it into the test's outcome when the test
 fails and drops it otherwise. Arrays are cut to the 2-D slice that holds the
 worst element and cropped around it, so an outcome stays a few kilobytes.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 CROP = 24  # the largest side of a slice kept for a heatmap
+MAX_EVENTS = 48  # of a loop's call log: a loop gone wild still makes a readable timeline
 _pending: list[dict[str, Any]] = []
 
 
-def attach(item: dict[str, Any]) -> None:
-    _pending.append(item)
+def keep(build: Callable[..., dict[str, Any] | None], *args: Any) -> None:
+    """Attach ``build(*args)``; evidence only illustrates a message, so a failure to build it is ignored, never a test's outcome."""
+    try:
+        item = build(*args)
+    except Exception:
+        return
+    if item is not None:
+        _pending.append(item)
 
 
 def take() -> list[dict[str, Any]]:
@@ -74,12 +81,13 @@ def loop_timeline(function: str, result: dict[str, Any], batches: int) -> dict[s
     modes = iter(result.get("calls", []))
     if function == "train_epoch":
         yours = [step(event, next(modes, {}) if event.get("event") == "forward" else {}) for event in result.get("events", [])]
-        expected = [{"event": e, "training": True, "grad_enabled": True} if e == "forward" else {"event": e} for _ in range(batches) for e in ("zero_grad", "forward", "backward", "step")]
+        contract = ("zero_grad", "forward", "backward", "step")
+        expected = [{"event": e, "training": True, "grad_enabled": True} if e == "forward" else {"event": e} for _ in range(batches) for e in contract]
     else:
         yours = [step({"event": "forward"}, call) for call in result.get("calls", [])]
         yours += [{"event": "backward"} for _ in result.get("grads_created", [])[:1]]
         expected = [{"event": "forward", "training": False, "grad_enabled": False} for _ in range(batches)]
-    return {"kind": "timeline", "function": function, "expected": expected, "actual": yours}
+    return {"kind": "timeline", "function": function, "expected": expected, "actual": yours[:MAX_EVENTS]}
 
 
 def step(event: dict[str, Any], call: dict[str, Any]) -> dict[str, Any]:

@@ -97,9 +97,7 @@ class Student:
             feedback.worker_failure(call, outcome.failure)
         if outcome.error:
             feedback.student_error(call, outcome.error)
-        found = evidence.from_scenario(scenario, args, outcome.result, self.state.config.thresholds)
-        if found:
-            evidence.attach(found)
+        evidence.keep(evidence.from_scenario, scenario, args, outcome.result, self.state.config.thresholds)
         return outcome.result  # type: ignore[return-value]
 
     def record(self, name: str, value: float) -> None:
