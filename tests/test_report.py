@@ -135,6 +135,26 @@ def test_evidence_that_cannot_be_built_is_dropped_and_a_wild_loop_is_cut():
     assert len(timeline["expected"]) == 3 and len(timeline["actual"]) == evidence.MAX_EVENTS
 
 
+def test_every_kind_of_evidence_draws_a_picture():
+    import base64
+    import io
+
+    import matplotlib.image
+
+    from grader.report import figures
+
+    values = np.arange(12.0).reshape(3, 4)
+    drawn = {
+        "array": evidence.array_difference("dw", values * 2, values, (2, 3), 1e-3, "torch", (), ["Every value is 2 times the expected one."]),
+        "shape": evidence.wrong_shape("out", (2, 3, 4), (2, 4, 4)),
+        "timeline": evidence.loop_timeline("validate", {"calls": [{"training": True, "grad_enabled": True}] * 3, "grads_created": ["w"]}, 3),
+        "curve": evidence.learning_curve("twolayer", {"history": [[2.0, 0.3], [1.5, 0.5]]}, 0.8),
+    }
+    for kind, item in drawn.items():
+        pixels = matplotlib.image.imread(io.BytesIO(base64.b64decode(figures.draw(item))), format="png")
+        assert item["kind"] == kind and pixels.shape[0] > 50 and float(np.var(pixels[..., :3])) > 1e-3, kind
+
+
 def test_gradescope_html_keeps_results_under_the_limit_and_says_what_it_left_out():
     tests = [{"name": f"conv: t{i}", "number": f"1.{i}", "score": 0, "max_score": 1, "status": "failed", "output": "dx differs <here>"} for i in range(40)]
     document = {"score": 0, "tests": tests}
