@@ -9,11 +9,12 @@ its workers), so K jobs keep about K cores busy: N submissions cost about
 N x one grading / K. Gradings started as root each claim their own worker user,
 so running them side by side is safe.
 
-Writes, in ``--out``: ``NAME.json`` (Gradescope's results), ``NAME.log`` (the
-console report) and ``summary.csv`` (submission, score, max_score, seconds,
-status, exit_code, failed_tests), one row per submission in the order given. A
-grading that runs out of ``--timeout`` keeps the tests that finished: its
-status is ``timeout`` and its score is what those tests earned.
+Writes, in ``--out``: ``NAME.json`` (Gradescope's results), ``NAME.html`` (the
+student's report), ``NAME.log`` (the console report), ``summary.csv``
+(submission, score, max_score, seconds, status, exit_code, failed_tests), one
+row per submission in the order given, and ``overview.html`` (the class at a
+glance). A grading that runs out of ``--timeout`` keeps the tests that
+finished: its status is ``timeout`` and its score is what those tests earned.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .grade import BUDGET_EXIT_CODE
+from .report import overview
 
 SINGLE_THREADED = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
 SUMMARY_FIELDS = ("submission", "score", "max_score", "seconds", "status", "exit_code", "failed_tests")
@@ -68,7 +70,7 @@ class Row:
 
 def plan(submissions: list[Path]) -> list[Job]:
     """One job per submission, named after its folder or .zip, with a suffix when two names collide."""
-    jobs, taken = [], set()
+    jobs, taken = [], {"overview"}  # overview.html is the batch's own
     for submission in submissions:
         stem = re.sub(r"[^A-Za-z0-9._-]+", "_", submission.stem if submission.suffix == ".zip" else submission.name) or "submission"
         name, count = stem, 1
@@ -84,7 +86,8 @@ def grade_one(job: Job, out: Path, config: str | None, timeout: float) -> Row:
     """Run ``python -m grader`` on one submission with ``timeout`` as its budget; one that overstays is interrupted, then killed."""
     results = out / f"{job.name}.json"
     results.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "grader", str(job.submission), "--results", str(results), "--quiet", "--budget", f"{timeout:g}",
+    command = [sys.executable, "-m", "grader", str(job.submission), "--results", str(results), "--report", str(out / f"{job.name}.html"), "--quiet",
+               "--budget", f"{timeout:g}",
                *(["--config", config] if config else [])]
     began = time.monotonic()
     with open(out / f"{job.name}.log", "wb") as log:
@@ -101,14 +104,20 @@ def grade_one(job: Job, out: Path, config: str | None, timeout: float) -> Row:
             log.write(f"\n[batch] stopped {GRACE_SECONDS} s after the time limit of {timeout:g} s\n".encode())
             code = BUDGET_EXIT_CODE
     seconds = time.monotonic() - began
-    try:
-        document = json.loads(results.read_text())
-    except (OSError, ValueError):
+    document = read_results(results)
+    if document is None:
         return Row(str(job.submission), None, None, seconds, code, "no results: see " + str(out / f"{job.name}.log"))
     tests = document.get("tests", [])
     failed = [test.get("name", "?") for test in tests if test.get("status") == "failed"]
     max_score = round(sum(test.get("max_score", 0) for test in tests), 4)
     return Row(str(job.submission), float(document["score"]), max_score, seconds, code, "; ".join(failed))
+
+
+def read_results(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def write_summary(path: Path, rows: list[Row]) -> None:
@@ -151,7 +160,8 @@ def main(argv: list[str]) -> int:
     wall = time.monotonic() - began
     ordered = [rows[job.name] for job in jobs]
     write_summary(args.out / "summary.csv", ordered)
+    overview.write(args.out / "overview.html", [(job.name, f"{job.name}.html", read_results(args.out / f"{job.name}.json")) for job in jobs])
     mean = sum(row.seconds for row in ordered) / len(ordered)
     print(f"{len(jobs)} gradings in {wall:.1f} s wall with --jobs {args.jobs}: {wall / len(jobs):.2f} s per submission "
-          f"(each grading took {mean:.1f} s on average, side by side); summary: {args.out / 'summary.csv'}")
+          f"(each grading took {mean:.1f} s on average, side by side); summary: {args.out / 'summary.csv'}; overview: {args.out / 'overview.html'}")
     return 0 if all(row.exit_code == 0 for row in ordered) else 1

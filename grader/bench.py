@@ -339,7 +339,8 @@ def time_grading(submission: Path, config: str | None) -> Grading:
     """Grade in a fresh process exactly as a student does, timing the progress lines as they arrive."""
     with tempfile.TemporaryDirectory(prefix="grader-bench-") as temporary:
         results = Path(temporary) / "results.json"
-        command = [sys.executable, "-u", "-m", "grader", str(submission), "--results", str(results), *(["--config", config] if config else [])]
+        command = [sys.executable, "-u", "-m", "grader", str(submission), "--results", str(results), "--progress-per-test",
+                   *(["--config", config] if config else [])]
         cpu_before = children_cpu()
         began = time.time()
         process = subprocess.Popen(command, cwd=Path(__file__).parent.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

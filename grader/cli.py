@@ -33,7 +33,10 @@ def grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("submission", nargs="?", default=str(TEMPLATE_DIR), help="folder or .zip (default: submission_template)")
     parser.add_argument("--results", default="results.json", help="where to write Gradescope's results JSON (default: results.json)")
     parser.add_argument("--config", default=None, help="grading policy file (default: $GRADER_CONFIG or grader/config.toml)")
-    parser.add_argument("--quiet", action="store_true", help="no per-test progress lines")
+    parser.add_argument("--report", default=None, help="where to write the HTML report (default: report.html beside the results)")
+    parser.add_argument("--no-report", action="store_true", help="write no HTML report")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--progress-per-test", action="store_true", help="pytest's own line per test instead of the progress bar (bench times these)")
     parser.add_argument("--budget", type=float, default=None, metavar="SECONDS",
                         help="wall time of the whole grading (default: grading_budget_seconds of the config)")
     return parser
@@ -54,4 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(module.main(argv[1:]))
     args = grade_parser().parse_args(argv)
     print(*banner(), sep="\n", flush=True)
-    return grade(Path(args.submission), Path(args.results), args.config, verbose=not args.quiet, budget=args.budget)
+    results = Path(args.results)
+    report = None if args.no_report else Path(args.report) if args.report else results.with_name("report.html")
+    progress = "none" if args.quiet else "tests" if args.progress_per_test else "components"
+    return grade(Path(args.submission), results, args.config, progress=progress, report_path=report, budget=args.budget)

@@ -59,6 +59,7 @@ class GraderConfig:
     training: dict[str, dict[str, Any]]
     leaderboard: tuple[str, ...]
     budget_seconds: float  # wall time of the whole grading, results.json included
+    gradescope_output_format: str = "text"  # "html": each test's output as HTML, its figure inline
 
     def __repr__(self) -> str:
         return f"GraderConfig({self.path.name}: {len(self.tests)} tests, {self.total_points:g} points, dataset {self.dataset})"
@@ -146,4 +147,5 @@ def _parse(path: Path, raw: dict[str, Any]) -> GraderConfig:
         training=dict(raw.get("training", {})),
         leaderboard=entries,
         budget_seconds=float(raw.get("grading_budget_seconds", 420)),
+        gradescope_output_format=raw.get("report", {}).get("gradescope_output_format", "text"),
     )

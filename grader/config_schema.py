@@ -84,6 +84,10 @@ SCHEMA: dict[str, Any] = _table("the grading policy", {
         "enabled": {"type": "boolean", "description": "also turn the leaderboard on in Gradescope's assignment settings"},
         "entries": {"type": "array", "items": {"enum": list(LEADERBOARD_ENTRIES)}, "description": "which values to post"},
     }),
+    "report": _table("the feedback students see beside the score", {
+        "gradescope_output_format": {"enum": ["text", "html"],
+                                     "description": "each test's output on Gradescope: text, or HTML with its figure inline (check it on your Gradescope first)"},
+    }),
     "parts": {"type": "array", "minItems": 1, "description": "the parts of the report, in order",
               "items": _table("one part", {"name": {"type": "string", "description": "title in the report"},
                                            "files": {"type": "array", "items": {"type": "string"}, "description": "its suite files, in order"}},

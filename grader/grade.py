@@ -26,7 +26,7 @@ from .discover import GRADED_FILES, add_provided_files, discover
 from .judge import leaderboard, numpy_removals
 from .judge.integrity import find_violations
 from .judge.plugin import GradingPlugin, GradingState, Interrupted, Stop, stop_summary
-from .report import results
+from .report import html, results
 from .worker import isolation
 from .worker.client import RUNTIME_DIR, Worker
 from .worker.sandbox import Sandbox
@@ -84,11 +84,12 @@ def judge_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
-def pytest_arguments(verbose: bool) -> list[str]:
-    return [str(SUITES_DIR), "-c", str(SUITES_DIR / "pytest.ini"), "--rootdir", str(SUITES_DIR), "--tb=no", "--no-header", "-rN", "-v" if verbose else "-q"]
+def pytest_arguments(progress: str) -> list[str]:
+    """"tests": pytest's own line per test and closing line (what ``bench`` times); otherwise pytest says nothing (-qq) and the plugin shows progress."""
+    return [str(SUITES_DIR), "-c", str(SUITES_DIR / "pytest.ini"), "--rootdir", str(SUITES_DIR), "--tb=no", "--no-header", "-rN", "-v" if progress == "tests" else "-qq"]
 
 
-def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, verbose: bool, stop: Stop, deadline: float) -> tuple[GradingState, int]:
+def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, progress: str, stop: Stop, deadline: float) -> tuple[GradingState, int]:
     with tempfile.TemporaryDirectory(prefix="grader-", ignore_cleanup_errors=True) as temporary:
         stage = Path(temporary)
         discovery = stage_submission(submission, stage, sandbox)
@@ -108,7 +109,7 @@ def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, verbose
             if os.environ.get(FAULT_VARIABLE) == "1":
                 raise RuntimeError(f"fault injected into the harness ({FAULT_VARIABLE}=1)")
             with judge_environment():
-                exit_code = pytest.main(pytest_arguments(verbose), plugins=[GradingPlugin(state)])
+                exit_code = pytest.main(pytest_arguments(progress), plugins=[GradingPlugin(state, progress=progress == "components")])
             if exit_code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not stop.reason:
                 leaderboard.measure(state)  # never scored
         finally:
@@ -152,13 +153,15 @@ def stopped_by_signals(stop: Stop, sandbox: list[Sandbox], started: float) -> It
             signal.signal(number, handler)
 
 
-def grade(submission: Path, results_path: Path, config_path: str | None = None, verbose: bool = True, budget: float | None = None) -> int:
-    """Grade and write ``results_path``: 0 when grading completed, whatever the score.
+def grade(submission: Path, results_path: Path, config_path: str | None = None, progress: str = "components",
+          report_path: Path | None = None, budget: float | None = None) -> int:
+    """Grade and write ``results_path`` (and ``report_path``, the HTML report, unless None): 0 when grading completed, whatever the score.
 
     124 when the grading's time budget ran out, 128 + N when signal N stopped
     it (results.json keeps the tests that finished), 2 when the harness failed.
     """
     started = time.monotonic()
+    state = None
     stop = Stop()
     sandboxes: list[Sandbox] = []
     with stopped_by_signals(stop, sandboxes, started):
@@ -169,7 +172,7 @@ def grade(submission: Path, results_path: Path, config_path: str | None = None, 
             sandbox = Sandbox.for_this_machine(config.limits, [*PROTECTED, config.path])
             sandboxes.append(sandbox)
             deadline = started + config.budget_seconds - RESULTS_SECONDS
-            state, exit_code = run_suites(config, Path(submission), sandbox, verbose, stop, deadline)
+            state, exit_code = run_suites(config, Path(submission), sandbox, progress, stop, deadline)
             if state.faults:
                 raise RuntimeError("the grader failed (not the submission):\n" + "\n".join(state.faults))
             if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
@@ -187,6 +190,7 @@ def grade(submission: Path, results_path: Path, config_path: str | None = None, 
             code = 2
         results.validate(document)
         results.write_atomically(results_path, document)
+        html.publish(results_path, document, state, report_path)
     return code
 
 

@@ -82,3 +82,13 @@ def test_scores_and_failed_tests_match_each_results_json(batch):
         failed = [test["name"] for test in document["tests"] if test["status"] == "failed"]
         assert "; ".join(failed) == row["failed_tests"]
         assert "TOTAL:" in (out / f"{name}.log").read_text()
+
+
+@pytest.mark.slow
+def test_each_submission_has_its_report_and_the_overview_links_them(batch):
+    _, out, _ = batch
+    overview = (out / "overview.html").read_text()
+    for name in ("reference", "buggy", "submission_template"):
+        assert (out / f"{name}.html").read_text().startswith("<!DOCTYPE html>")
+        assert f'<a href="{name}.html">{name}</a>' in overview
+    assert "<td>relu</td><td>67%</td>" in overview  # the buggy ReLU and the template lose points in relu; the reference does not

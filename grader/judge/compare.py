@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import feedback
+from . import evidence, feedback
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,10 @@ def check_array(
         feedback.not_finite(quantity, actual, call)
     allowed = tolerance.allowed(expected)
     if np.any(np.abs(actual.astype(np.float64) - expected) > allowed):
-        feedback.mismatch(quantity, difference(actual, expected, allowed, tolerance, mistakes), call, hint, against, axes)
+        found = difference(actual, expected, allowed, tolerance, mistakes)
+        evidence.keep(evidence.array_difference, quantity, actual, expected, found.worst, float(allowed[found.worst]), against, axes,
+                      feedback.pattern_lines(found, axes))
+        feedback.mismatch(quantity, found, call, hint, against, axes)
 
 
 def check_shape(quantity: str, actual: Any, shape: tuple[int, ...], *, call: str, hint: str = "") -> None:
@@ -140,6 +143,7 @@ def check_shape(quantity: str, actual: Any, shape: tuple[int, ...], *, call: str
     if not isinstance(actual, np.ndarray) or actual.dtype.kind != "f":
         feedback.fail(call, f"  {quantity} is not a float numpy array (got {type(actual).__name__} {getattr(actual, 'dtype', '')})")
     if actual.shape != tuple(shape):
+        evidence.keep(evidence.wrong_shape, quantity, actual.shape, shape)
         feedback.wrong_shape(quantity, actual.shape, tuple(shape), call, hint)
 
 

@@ -17,7 +17,7 @@ import pytest
 from ..config import GraderConfig
 from ..discover import Discovery
 from ..worker.client import CallOutcome, Worker
-from . import feedback, hangs
+from . import evidence, feedback, hangs
 from .integrity import Violation
 
 PART1_SCENARIOS = ("layer.", "sgd.", "scratch.")
@@ -55,6 +55,7 @@ class TestOutcome:
     output: str = ""
     seconds: float = 0.0
     ran: bool = False  # False for the tests a stopped grading never reached
+    evidence: list[dict[str, Any]] = field(default_factory=list)  # figure data of a failed test, for the HTML report
 
 
 @dataclass
@@ -142,6 +143,7 @@ class Student:
             feedback.worker_failure(call, outcome.failure)
         if outcome.error:
             feedback.student_error(call, outcome.error)
+        evidence.keep(evidence.from_scenario, scenario, args, outcome.result, self.state.config.thresholds)
         return outcome.result  # type: ignore[return-value]
 
     def _call(self, scenario: str, args: dict[str, Any]) -> CallOutcome:
@@ -173,8 +175,10 @@ class Student:
 
 
 class GradingPlugin:
-    def __init__(self, state: GradingState) -> None:
+    def __init__(self, state: GradingState, progress: bool = False) -> None:
         self.state = state
+        self.show_progress = progress  # our own progress lines instead of pytest's
+        self.progress: Any = None
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "tags(*names): components whose points the test holds, and descriptive tags")
@@ -266,7 +270,27 @@ class GradingPlugin:
             if call.excinfo is not None and outcome.passed:
                 outcome.passed = False
                 outcome.message = failure_message(call.excinfo)
+                outcome.evidence = with_measurements(evidence.take(), self.state.measurements)
+            if call.when == "teardown":
+                evidence.take()  # a passed test's evidence is not kept
         return report
+
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        if self.show_progress:
+            from ..report.console import Progress
+
+            reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+            self.progress = Progress(reporter, list(self.state.outcomes.values()), [part.name for part in self.state.config.parts])
+
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
+        """No letter or word per test from pytest when we show progress: a failing test is a FAIL in our table, never an "error"."""
+        if not self.show_progress:
+            return None
+        return (report.outcome, "", "") if report.when == "call" or report.failed else ("", "", "")
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        if self.progress is not None and nodeid in self.state.outcomes:
+            self.progress.finished(self.state.outcomes[nodeid])
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         for worker in self.state.workers.values():
@@ -311,3 +335,11 @@ def failure_message(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
     if isinstance(excinfo.value, pytest.fail.Exception):
         return str(excinfo.value.msg)
     return f"internal error in the test: {excinfo.typename}: {excinfo.value}"
+
+
+def with_measurements(items: list[dict[str, Any]], measurements: dict[str, float]) -> list[dict[str, Any]]:
+    """Learning curves get the validation accuracy their test measured, when it got that far."""
+    for item in items:
+        if item["kind"] == "curve" and f"{item['recipe']}_accuracy" in measurements:
+            item["validation"] = measurements[f"{item['recipe']}_accuracy"]
+    return items

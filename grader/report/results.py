@@ -44,6 +44,7 @@ SCHEMA: dict[str, Any] = {
                     "max_score": {"type": "number", "minimum": 0},
                     "status": {"enum": ["passed", "failed"]},
                     "output": {"type": "string"},
+                    "output_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
                     "tags": {"type": "array", "items": {"type": "string"}},
                     "visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
                 },
@@ -141,13 +142,17 @@ def validate(document: dict[str, Any]) -> None:
 
 
 def write_atomically(path: Path, document: dict[str, Any]) -> None:
+    write_text_atomically(path, json.dumps(document, indent=2))
+
+
+def write_text_atomically(path: Path, text: str) -> None:
     """Write to a temporary file beside ``path``, then replace whatever is there (file or symlink)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=".results-", dir=path.parent)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2)
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, 0o644)

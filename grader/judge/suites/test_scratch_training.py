@@ -30,6 +30,7 @@ def test_scratch_cnn_learns_digits(student, grader_config):
         if getattr(value, "shape", None) != weights[name].shape:
             feedback.fail(call, f"  {name} has shape {getattr(value, 'shape', None)} after training, expected {weights[name].shape}")
     accuracy = training.accuracy(training.scratch_logits(trained, split.x_val), split.y_val)
+    student.record("scratch_cnn_accuracy", accuracy)
     losses = ", ".join(f"{loss:.3f}" for loss in result["losses"])
     if not accuracy >= threshold:
         feedback.fail(call, f"  validation accuracy {accuracy:.1%} is below the required {threshold:.0%} (loss per epoch: {losses})",

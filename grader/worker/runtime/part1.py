@@ -146,21 +146,23 @@ def scratch_train(
     layers = [conv, student_object("relu")(), student_object("maxpool")(architecture["pool"]), linear]
     optimizer = student_object("sgd")(layers, lr=training["lr"], momentum=training["momentum"])
     order = np.random.default_rng(training["seed"])
-    losses = []
+    losses, accuracies = [], []  # per epoch, on the training batches (for the report's learning curve)
     for _ in range(training["epochs"]):
-        epoch_losses = []
+        epoch_losses, correct = [], 0
         for batch in np.array_split(order.permutation(len(x)), max(1, len(x) // training["batch_size"])):
             out = x[batch]
             for layer in layers:
                 out = layer.forward(out)
             loss, grad = softmax_cross_entropy(plain_array(out, "forward"), y[batch])
+            correct += int(np.sum(np.argmax(out, axis=1) == y[batch]))
             for layer in reversed(layers):
                 grad = layer.backward(grad)
             optimizer.step()
             epoch_losses.append(loss)
         losses.append(float(np.mean(epoch_losses)))
+        accuracies.append(correct / len(x))
     return {
-        "losses": losses,
+        "losses": losses, "history": [list(pair) for pair in zip(losses, accuracies)],
         "conv_weight": plain_array(conv.weight, "Conv2D.weight"), "conv_bias": plain_array(conv.bias, "Conv2D.bias"),
         "linear_weight": plain_array(linear.weight, "Linear.weight"), "linear_bias": plain_array(linear.bias, "Linear.bias"),
     }
