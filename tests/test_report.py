@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import ROOT, Graded, overlay, run_grader
 
 from grader.judge import evidence
 from grader.report import html, overview, results
+
+from conftest import ROOT, Graded, overlay, run_grader
 
 CORPUS = ROOT / "tests" / "corpus" / "mutants"
 BROWSERS = ("chromium-headless-shell", "chromium")

@@ -7,7 +7,8 @@ worst element and cropped around it, so an outcome stays a few kilobytes.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -43,7 +43,7 @@ def render(state: GradingState) -> str:
     return "\n\n".join(blocks)
 
 
-def component_of(outcome: "TestOutcome") -> str:
+def component_of(outcome: TestOutcome) -> str:
     """The suite a test belongs to ("conv: forward shape" -> "conv"): the unit of progress and of the report's bars."""
     return outcome.meta.name.split(":")[0]
 
@@ -54,14 +54,14 @@ class Progress:
 
     WIDTH = 24
 
-    def __init__(self, reporter: Any, outcomes: list["TestOutcome"], part_names: list[str]) -> None:
+    def __init__(self, reporter: Any, outcomes: list[TestOutcome], part_names: list[str]) -> None:
         self.reporter, self.part_names = reporter, part_names
         self.left = Counter(component_of(o) for o in outcomes)
         self.size = Counter(o.meta.part for o in outcomes)
         self.done: Counter[int] = Counter()
         self.tally: dict[str, list[float]] = {}  # component -> [earned, possible, failed, tests]
 
-    def finished(self, outcome: "TestOutcome") -> None:
+    def finished(self, outcome: TestOutcome) -> None:
         part, name = outcome.meta.part, component_of(outcome)
         self.done[part] += 1
         self.left[name] -= 1

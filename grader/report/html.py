@@ -9,9 +9,10 @@ HTML outputs when the config asks for that.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from . import results
 
@@ -51,12 +52,12 @@ def components(tests: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]
     return grouped
 
 
-def shows_figure(outcome: "TestOutcome") -> bool:
+def shows_figure(outcome: TestOutcome) -> bool:
     """Figures only for visible failing tests: a hidden test keeps its generic message alone."""
     return not outcome.passed and bool(outcome.evidence) and outcome.meta.visibility == "visible" and not outcome.meta.hide_errors
 
 
-def draw_figures(state: "GradingState | None") -> dict[str, list[tuple[str, str]]]:
+def draw_figures(state: GradingState | None) -> dict[str, list[tuple[str, str]]]:
     """(kind of figure, base64 PNG) per test number, for the failing tests that left evidence."""
     chosen = [outcome for outcome in (state.outcomes.values() if state else ()) if shows_figure(outcome)][:MAX_FIGURES]
     if not chosen:
@@ -131,7 +132,7 @@ def with_figures(document: dict[str, Any], pictures: dict[str, list[tuple[str, s
     return converted
 
 
-def publish(results_path: Path, document: dict[str, Any], state: "GradingState | None", report_path: Path | None) -> None:
+def publish(results_path: Path, document: dict[str, Any], state: GradingState | None, report_path: Path | None) -> None:
     """Write the report (and Gradescope's HTML outputs when configured); say where it is on the console's last line."""
     if report_path is None:
         return
