@@ -18,11 +18,21 @@ else:  # Python 3.10 (Gradescope's image)
     import tomli as tomllib
 
 from . import config_schema
-from .worker.sandbox import Limits
 
 DEFAULT_PATH = Path(__file__).with_name("config.toml")
 VISIBILITIES = config_schema.VISIBILITIES
 LEADERBOARD_ENTRIES = config_schema.LEADERBOARD_ENTRIES
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a confined worker may use ([limits] of the config)."""
+
+    memory_mb: int  # address space of each process; also the judge's limit on the resident memory of all of them
+    file_size_mb: int
+    processes: int  # processes and threads of the worker user, all together
+    output_kib: int
+    open_files: int = 1024
 
 
 class ConfigError(ValueError):

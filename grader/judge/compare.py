@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import evidence, feedback
+from .feedback import Difference
 
 
 @dataclass(frozen=True)
@@ -30,24 +31,6 @@ FINITE_DIFFERENCES = Tolerance(rtol=1e-3, scale=1e-3)
 
 # (what the student may have computed instead, those values): tried in order when a comparison fails.
 Mistakes = Callable[[], Sequence[tuple[str, np.ndarray]]]
-
-
-@dataclass(frozen=True)
-class Difference:
-    """How an array differs from what was expected: the worst element, how many, and any simple pattern."""
-
-    worst: tuple[int, ...]
-    got: float
-    expected: float
-    error: float
-    largest: float  # the largest expected magnitude, for relative sizes
-    outside: int
-    size: int
-    ratio: Fraction | float | None = None  # actual == ratio * expected everywhere
-    spurious: int = 0  # non-zero where the expected value is exactly 0
-    missing: int = 0  # zero where the expected value is not
-    confined: tuple[tuple[int, tuple[int, ...], int], ...] = ()  # (axis, indices holding all wrong values, axis length)
-    mistake: str = ""  # the known mistake whose values the student's equal
 
 
 def close(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance = ARRAYS) -> bool:

@@ -2,18 +2,34 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 import pytest
 
 from . import numpy_removals
 
-if TYPE_CHECKING:
-    from .compare import Difference
-
 GENERIC_HIDDEN = "This test failed; its details are hidden until grades are published."
+
+
+@dataclass(frozen=True)
+class Difference:
+    """How an array differs from what was expected: the worst element, how many, and any simple pattern."""
+
+    worst: tuple[int, ...]
+    got: float
+    expected: float
+    error: float
+    largest: float  # the largest expected magnitude, for relative sizes
+    outside: int
+    size: int
+    ratio: Fraction | float | None = None  # actual == ratio * expected everywhere
+    spurious: int = 0  # non-zero where the expected value is exactly 0
+    missing: int = 0  # zero where the expected value is not
+    confined: tuple[tuple[int, tuple[int, ...], int], ...] = ()  # (axis, indices holding all wrong values, axis length)
+    mistake: str = ""  # the known mistake whose values the student's equal
 
 
 def fail(*lines: str) -> NoReturn:

@@ -19,45 +19,10 @@ from ..discover import Discovery
 from ..worker.client import CallOutcome, Worker
 from . import evidence, feedback, hangs
 from .integrity import Violation
+from .outcome import STUDENT_COMPONENTS, TestMeta, TestOutcome
 
 PART1_SCENARIOS = ("layer.", "sgd.", "scratch.")
 NOT_RUN = "not run: "
-STUDENT_COMPONENTS = ("conv", "maxpool", "relu", "linear", "sgd", "twolayer", "vanilla_cnn", "train_epoch", "validate")
-
-
-@dataclass(frozen=True)
-class TestMeta:
-    """Everything the report needs to know about one test, from the config and the test's marks."""
-
-    __test__ = False  # not a pytest test class
-
-    key: str
-    name: str
-    number: str
-    points: float
-    visibility: str
-    timeout: float
-    tags: tuple[str, ...]
-    part: int
-    hide_errors: str | None = None
-
-    @property
-    def components(self) -> tuple[str, ...]:
-        return tuple(tag for tag in self.tags if tag in STUDENT_COMPONENTS)
-
-
-@dataclass
-class TestOutcome:
-    __test__ = False  # not a pytest test class
-    meta: TestMeta
-    passed: bool = True
-    message: str = ""
-    output: str = ""
-    seconds: float = 0.0
-    ran: bool = False  # False for the tests a stopped grading never reached
-    evidence: list[dict[str, Any]] = field(default_factory=list)  # figure data of a failed test, for the HTML report
-
-
 @dataclass
 class Stop:
     """Why a grading ends before every test has run: a signal (Ctrl-C, a kill) or its time budget."""

@@ -9,7 +9,8 @@ from tabulate import tabulate
 from .results import shown_message
 
 if TYPE_CHECKING:
-    from ..judge.plugin import GradingState, TestOutcome
+    from ..judge.outcome import TestOutcome
+    from ..judge.plugin import GradingState
 
 MESSAGE_WIDTH = 70
 

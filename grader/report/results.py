@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 
 from ..judge import feedback
-from ..judge.plugin import TestOutcome
+from ..judge.outcome import TestOutcome
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

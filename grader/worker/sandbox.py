@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import Limits
+
 try:
     import resource
 except ImportError:  # Windows
@@ -40,15 +42,6 @@ PASSED_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "LANG")
 # World-writable places where a worker could leave files for the next grading that uses the same user.
 SHARED_TEMPORARY = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"), Path("/run/lock"), Path("/dev/mqueue"))
 WORKER_CPU_SECONDS = 3600  # a worker's CPU time over its whole life (each call also gets its own soft limit)
-
-
-@dataclass(frozen=True)
-class Limits:
-    memory_mb: int  # address space of each process; also the judge's limit on the resident memory of all of them
-    file_size_mb: int
-    processes: int  # processes and threads of the worker user, all together
-    output_kib: int
-    open_files: int = 1024
 
 
 @dataclass(frozen=True)
