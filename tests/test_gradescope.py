@@ -122,7 +122,7 @@ def test_scripts_are_valid_bash(autograder_zip, tmp_path, script):
 # --- the same zips from a Windows checkout ------------------------------------------------------
 
 SCRIPTS = ("setup.sh", "run_autograder", "assignment3/run_grader.sh")  # run directly: executable
-PROJECT_PARTS = ("grader", "reference", "submission_template", "scripts", "requirements.txt", "run_grader.sh")
+PROJECT_PARTS = ("grader", "reference", "submission_template", "scripts", "requirements.txt", "pyproject.toml", "run_grader.sh")
 
 
 def windows_checkout(destination: Path) -> Path:

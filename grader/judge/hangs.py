@@ -111,3 +111,8 @@ def locate(output: str, submission: Path, test: str, seconds: float) -> tuple[st
         if not names and module_hang is None:
             module_hang = Hang(graded_path, "", line, test, seconds)
     return cleaned, module_hang
+
+
+def component_hang(component: str, graded_path: str, test: str, seconds: float) -> Hang:
+    """When the stack names no graded function (a wrapper, no dump): the component's class or function is not used again."""
+    return Hang(graded_path, STUDENT_OBJECTS[component][1], 0, test, seconds)

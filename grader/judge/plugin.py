@@ -122,8 +122,8 @@ class Student:
         outcome = worker.call(scenario, args, timeout=timeout, not_again=state.not_again())
         if outcome.timed_out:
             outcome.output, hang = hangs.locate(outcome.output, worker.stage / "submission", self.meta.number, timeout)
-            if hang is None and self.meta.components:  # no readable stack: the file of the component is not called again
-                hang = hangs.Hang(self.state.discovery.file_of(self.meta.components[0]), "", 0, self.meta.number, timeout)
+            if hang is None and self.meta.components:  # no graded function on the stack: the component is not called again
+                hang = hangs.component_hang(self.meta.components[0], self.state.discovery.file_of(self.meta.components[0]), self.meta.number, timeout)
             if grading_left < self.budget:  # the grading's budget ran out, not the test's
                 what = hang.shown if hang else " and ".join(self.meta.components) or "code"
                 state.stop.request(f"the grading hit its time limit of {state.config.budget_seconds:.0f} s while running test {self.meta.number} ({self.meta.name}): your {what} did not return")

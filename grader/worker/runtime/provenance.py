@@ -70,6 +70,8 @@ def _code_files(namespace: dict[str, Any]) -> list[tuple[str, str]]:
     found = []
     for name, value in namespace.items():
         for candidate in (value, getattr(value, "__func__", None), getattr(value, "fget", None), getattr(value, "fset", None)):
+            if callable(candidate) and hasattr(candidate, "__wrapped__"):  # a library's wrapper (reprlib around a dataclass's __repr__)
+                candidate = inspect.unwrap(candidate)
             code = getattr(candidate, "__code__", None)
             if code is not None:
                 found.append((name, code.co_filename))
