@@ -118,6 +118,7 @@ class Attack:
     name: str
     files: Callable[[], dict[str, str]]
     costs: frozenset[str] = frozenset()  # components whose tests must all fail
+    spared: tuple[str, ...] = ()  # tests of those components whose property the attack leaves intact (name prefixes)
     writable_results_dir: bool = False  # give the attack its best chance: a results folder anyone may write
     config: Callable[[str], str] | None = None  # derives the grading policy (shorter time limits for endless loops)
     env: dict[str, str] = field(default_factory=dict)
@@ -287,7 +288,7 @@ ATTACKS = [
         numpy.testing.assert_array_equal = lambda *args, **kwargs: None
         Conv2D.forward = lambda self, x: numpy.zeros((x.shape[0], self.out_channels, 1, 1))
         Conv2D.backward = lambda self, dout: numpy.zeros(3)
-        """), frozenset({"conv"}), check=says("conv", "has shape")),
+        """), frozenset({"conv"}), spared=("conv: forward backward leave parameters unchanged",), check=says("conv", "has shape")),
     Attack("monkeypatched_builtins", lambda: appended("maxpool", """
         import builtins
         builtins.isinstance = lambda *args: True
@@ -600,9 +601,10 @@ def campaign(request: pytest.FixtureRequest, reference_graded: Graded) -> Any:
     running.close()
 
 
-def expected_score(reference: Graded, costs: frozenset[str]) -> float:
-    """The reference's score without the tests tagged with any attacked component."""
-    return round(sum(test["score"] for test in reference.results["tests"] if not costs & set(test["tags"])), 2)
+def expected_score(reference: Graded, costs: frozenset[str], spared: tuple[str, ...] = ()) -> float:
+    """The reference's score without the tests tagged with any attacked component (but those ``spared``)."""
+    kept = [test for test in reference.results["tests"] if not costs & set(test["tags"]) or test["name"].startswith(spared or ("\0",))]
+    return round(sum(test["score"] for test in kept), 4)
 
 
 def leaked_workers() -> list[str]:
@@ -639,7 +641,7 @@ def check_attack(attack: Attack, run: Run, reference: Graded) -> None:
         return
     lost = [test["name"] for test in graded.failed if not attack.costs & set(test["tags"])]
     assert not lost, f"tests of components the attack did not touch failed: {lost}\n{graded.failed[:3]}"
-    assert graded.score == expected_score(reference, attack.costs), [test["name"] for test in graded.failed]
+    assert graded.score == expected_score(reference, attack.costs, attack.spared), [test["name"] for test in graded.failed]
     if attack.check:
         attack.check(graded, places)
 
