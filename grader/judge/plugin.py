@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -121,18 +122,23 @@ class Student:
         timeout = max(min(self.budget, grading_left), 0.1)
         outcome = worker.call(scenario, args, timeout=timeout, not_again=state.not_again())
         if outcome.timed_out:
-            outcome.output, hang = hangs.locate(outcome.output, worker.stage / "submission", self.meta.number, timeout)
-            if hang is None and self.meta.components:  # no graded function on the stack: the component is not called again
-                hang = hangs.component_hang(self.meta.components[0], self.state.discovery.file_of(self.meta.components[0]), self.meta.number, timeout)
-            if grading_left < self.budget:  # the grading's budget ran out, not the test's
-                what = hang.shown if hang else " and ".join(self.meta.components) or "code"
-                state.stop.request(f"the grading hit its time limit of {state.config.budget_seconds:.0f} s while running test {self.meta.number} ({self.meta.name}): your {what} did not return")
-            elif hang:
-                state.hangs.append(hang)
+            self._timed_out(outcome, worker.stage / "submission", timeout, budget_ran_out=grading_left < self.budget)
         self.budget -= outcome.seconds
         self.outcome.output += outcome.output
         state.refuse_if_stopped_or_hung(self.meta)
         return outcome
+
+    def _timed_out(self, outcome: CallOutcome, submission: Path, timeout: float, budget_ran_out: bool) -> None:
+        """Remember which function did not return (later tests do not call it again), or stop when the grading's time is up."""
+        meta, state = self.meta, self.state
+        outcome.output, hang = hangs.locate(outcome.output, submission, meta.number, timeout)
+        if hang is None and meta.components:  # no graded function on the stack: the component is not called again
+            hang = hangs.component_hang(meta.components[0], state.discovery.file_of(meta.components[0]), meta.number, timeout)
+        if budget_ran_out:
+            what = hang.shown if hang else " and ".join(meta.components) or "code"
+            state.stop.request(f"the grading hit its time limit of {state.config.budget_seconds:.0f} s while running test {meta.number} ({meta.name}): your {what} did not return")
+        elif hang:
+            state.hangs.append(hang)
 
     def record(self, name: str, value: float) -> None:
         """Keep a measurement (e.g. an accuracy) for the leaderboard; it never changes the score."""
