@@ -21,6 +21,15 @@ GRADED = ("part1_scratch/conv.py", "part1_scratch/maxpool.py", "part1_scratch/re
           "part1_scratch/sgd.py", "part2_pytorch/models.py", "part2_pytorch/train.py")
 
 
+def leaderboard_on(path: Path) -> Path:
+    """grader/config.toml with Gradescope's leaderboard turned on, written to ``path``."""
+    text = (ROOT / "grader/config.toml").read_text()
+    on = text.replace("enabled = false", "enabled = true", 1)
+    assert on != text, "grader/config.toml no longer says `enabled = false` for the leaderboard"
+    path.write_text(on)
+    return path
+
+
 @dataclass
 class Graded:
     """One run of ``python -m grader``: exit code, results.json, console output."""

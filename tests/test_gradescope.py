@@ -29,9 +29,8 @@ from grader.instructor.package import shipped, unpack, write_zip
 from grader.report.results import SCHEMA
 
 from autograder_root import LAYOUTS, gradescope_root, put_submission
-from conftest import REFERENCE, ROOT, TEMPLATE
+from conftest import REFERENCE, ROOT, TEMPLATE, leaderboard_on
 
-EXAMPLE = ROOT / "grader/config.example.toml"  # the leaderboard is on there
 SUITES = ROOT / "grader/judge/suites"
 
 
@@ -65,8 +64,13 @@ def assert_no_reference_code(archive: zipfile.ZipFile) -> None:
 # --- the autograder zip ----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def autograder_zip(tmp_path_factory) -> Path:
-    return build("build-autograder", tmp_path_factory.mktemp("build") / "autograder.zip", "--config", str(EXAMPLE))
+def leaderboard_config(tmp_path_factory) -> Path:
+    return leaderboard_on(tmp_path_factory.mktemp("config") / "config.toml")
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory, leaderboard_config) -> Path:
+    return build("build-autograder", tmp_path_factory.mktemp("build") / "autograder.zip", "--config", str(leaderboard_config))
 
 
 def test_autograder_has_setup_and_run_autograder_at_its_root(autograder_zip):
@@ -97,9 +101,9 @@ def test_autograder_carries_every_suite_hidden_ones_included(autograder_zip):
     assert hidden_suites(), "the default config hides no suite: nothing to check"
 
 
-def test_autograder_ships_the_chosen_config(autograder_zip):
+def test_autograder_ships_the_chosen_config(autograder_zip, leaderboard_config):
     with zipfile.ZipFile(autograder_zip) as archive:
-        assert archive.read("grader/config.toml") == EXAMPLE.read_bytes()
+        assert archive.read("grader/config.toml") == leaderboard_config.read_bytes()
 
 
 def test_setup_installs_pinned_cpu_wheels_beside_the_system_python(autograder_zip):
@@ -216,7 +220,7 @@ def test_run_autograder_grades_each_layout_like_the_local_run(autograder_zip, tm
     board = {entry["name"]: entry for entry in results["leaderboard"]}
     assert [entry["order"] for entry in results["leaderboard"]] == ["desc", "asc"]
     accuracy, speed = (entry["value"] for entry in results["leaderboard"])
-    assert load_config(EXAMPLE).thresholds["end_to_end"] <= accuracy <= 1 and speed > 0 and len(board) == 2
+    assert load_config().thresholds["end_to_end"] <= accuracy <= 1 and speed > 0 and len(board) == 2
 
 
 @pytest.mark.slow

@@ -1,6 +1,7 @@
 """The leaderboard: entries recorded by tests or measured after them, never part of the score."""
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import numpy as np
@@ -12,23 +13,23 @@ from grader.judge import leaderboard
 from grader.judge.plugin import GradingState
 from grader.worker.client import CallOutcome
 
-from conftest import REFERENCE, ROOT
-
-CONFIG = ROOT / "grader/config.toml"
-EXAMPLE = ROOT / "grader/config.example.toml"
+from conftest import REFERENCE, leaderboard_on
 
 
-def test_example_config_is_the_default_with_the_leaderboard_on():
-    default, example = load_config(CONFIG), load_config(EXAMPLE)
-    assert default.leaderboard == ()
-    assert example.leaderboard == ("end_to_end_accuracy", "conv_speed_vs_torch")
-    for field in ("total_points", "tests", "parts", "dataset", "thresholds", "training", "limits", "budget_seconds"):
-        assert getattr(default, field) == getattr(example, field), field
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    """The default config with the leaderboard on."""
+    return leaderboard_on(tmp_path_factory.mktemp("config") / "config.toml")
 
 
-def test_unknown_leaderboard_entry_is_refused(tmp_path):
+def test_the_leaderboard_is_off_by_default_and_lists_both_entries_when_on(example):
+    assert load_config().leaderboard == ()
+    assert load_config(example).leaderboard == ("end_to_end_accuracy", "conv_speed_vs_torch")
+
+
+def test_unknown_leaderboard_entry_is_refused(tmp_path, example):
     path = tmp_path / "config.toml"
-    path.write_text(EXAMPLE.read_text().replace('"conv_speed_vs_torch"]', '"fastest_typist"]'))
+    path.write_text(example.read_text().replace('"conv_speed_vs_torch"]', '"fastest_typist"]'))
     with pytest.raises(ConfigError, match="fastest_typist"):
         load_config(path)
 
@@ -46,7 +47,8 @@ class FakeWorker:
 
 def state_with(result=None, error=None, violations=None, missing=()) -> GradingState:
     worker = FakeWorker(CallOutcome("speed.conv", result=result, error=error))
-    return GradingState(load_config(EXAMPLE), Discovery(found={}, missing=tuple(missing)), {"part2": worker}, violations or {})
+    config = dataclasses.replace(load_config(), leaderboard=("end_to_end_accuracy", "conv_speed_vs_torch"))
+    return GradingState(config, Discovery(found={}, missing=tuple(missing)), {"part2": worker}, violations or {})
 
 
 def correct_speed_result(student_seconds=0.02, torch_seconds=0.004):
