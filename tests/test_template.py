@@ -95,11 +95,15 @@ def test_unbalanced_or_misplaced_markers_are_refused_with_file_and_line(source, 
 
 @pytest.mark.parametrize(("relative", "edit", "error"), [
     ("part1_scratch/relu.py", lambda text: text.replace("# BEGIN SOLUTION", "# BEGIN").replace("# END SOLUTION", "# END"),
-     "part1_scratch/relu.py: a graded file has no # BEGIN SOLUTION block"),
+     "part1_scratch/relu.py: no # BEGIN SOLUTION block for task relu; the file would ship without its stub"),
+    ("part2_pytorch/train.py", lambda text: text.replace("# BEGIN SOLUTION validate", "# BEGIN SOLUTION"),
+     "part2_pytorch/train.py: no # BEGIN SOLUTION block for task validate"),
+    ("part2_pytorch/train.py", lambda text: text.replace("# BEGIN SOLUTION validate", "# BEGIN SOLUTION validation"),
+     r"part2_pytorch/train.py: # BEGIN SOLUTION names task validation, not a component of this file \(train_epoch, validate\)"),
     ("part1_scratch/network.py", lambda text: text + "# BEGIN SOLUTION\n# END SOLUTION\n",
      "part1_scratch/network.py: a provided file has a # BEGIN SOLUTION block"),
 ])
-def test_a_graded_file_without_blocks_or_a_provided_file_with_one_is_refused(tmp_path, relative, edit, error):
+def test_blocks_must_match_the_files_tasks(tmp_path, relative, edit, error):
     reference = shutil.copytree(REFERENCE, tmp_path / "reference")
     (reference / relative).write_text(edit((reference / relative).read_text()))
     with pytest.raises(MarkerError, match=error):

@@ -17,7 +17,12 @@ implement <function>")``, so that the stub says what is missing when it is
 called. ``# BEGIN SOLUTION <task>: <note>`` leaves ``# TODO: Task <task>: <note>.``
 only: the code around it is provided and must run (``SGD.__init__``, where
 students add the state ``step`` keeps). A plain ``# BEGIN SOLUTION`` (helpers,
-imports, state the solution keeps) leaves nothing.
+imports, state the solution keeps) leaves nothing. Every task of a graded file
+(its components) has a block, and only those.
+
+Docstrings are written once, for students (the contract, with hints): the
+reference shares them. Notes on how the reference itself works are comments
+inside its blocks, so they never reach the template.
 """
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..discover import GRADED_FILES
+from ..discover import COMPONENTS_BY_FILE
 from ..grade import TEMPLATE_DIR
 from .package import REFERENCE_DIR, Entry, PackageError, shipped, skipped
 
@@ -123,18 +128,29 @@ def template_files(reference: Path = REFERENCE_DIR) -> dict[str, str]:
     """Relative path -> text of every file of the template, generated from ``reference``.
 
     Raises:
-        MarkerError: a graded file has no solution block (it would ship whole),
-            or a provided file has one (students would never see that code).
+        MarkerError: unbalanced markers, or blocks that do not match the file's tasks (``check_tasks``).
     """
     files = {}
     for relative in folder_files(reference):
         source = (reference / relative).read_text(encoding="utf-8")
-        graded = relative in GRADED_FILES
-        if graded != bool(blocks(source, relative)):
-            kind = "graded file has no" if graded else "provided file has a"
-            raise MarkerError(f"{reference.name}/{relative}: a {kind} # BEGIN SOLUTION block")
-        files[relative] = student_version(source, relative) if graded else source
+        check_tasks(relative, {block.task for block in blocks(source, relative)})
+        files[relative] = student_version(source, relative) if relative in COMPONENTS_BY_FILE else source
     return files
+
+
+def check_tasks(relative: str, tasks: set[str | None]) -> None:
+    """A graded file has a block for each of its components and none for another; a provided file has none.
+
+    Raises:
+        MarkerError: naming the file and what is wrong.
+    """
+    components = set(COMPONENTS_BY_FILE.get(relative, ()))
+    if not components and tasks:
+        raise MarkerError(f"{relative}: a provided file has a # BEGIN SOLUTION block; students would never see that code")
+    if unknown := sorted(str(task) for task in tasks - components - {None}):
+        raise MarkerError(f"{relative}: # BEGIN SOLUTION names task {', '.join(unknown)}, not a component of this file ({', '.join(sorted(components))})")
+    if missing := sorted(components - tasks):
+        raise MarkerError(f"{relative}: no # BEGIN SOLUTION block for task {', '.join(missing)}; the file would ship without its stub")
 
 
 def stale_files(template: Path = TEMPLATE_DIR, reference: Path = REFERENCE_DIR) -> list[str]:
