@@ -34,11 +34,21 @@ def test_fails():
 @pytest.mark.tags("forward")
 def test_needs_student(student):
     pass
+
+
+@pytest.fixture
+def broken():
+    raise RuntimeError("no data")
+
+
+def test_with_broken_fixture(broken):
+    pass
 '''
 POLICY = {
     "test_shared": "{ points = 1 }",
     "test_fails": "{ points = 2 }",
     "test_needs_student": "{ points = 3 }",
+    "test_with_broken_fixture": "{ points = 1 }",
 }
 
 
@@ -57,8 +67,8 @@ Grade = Callable[..., Graded]
 def config_text(tests: dict[str, str]) -> str:
     """The project's config (datasets, training, limits) with one part holding ``test_suite.py`` and these tests."""
     common = DEFAULT_PATH.read_text().split("[[parts]]")[0]
-    total = sum(float(re.search(r"points = ([\d.]+)", policy)[1]) for policy in tests.values())  # type: ignore[index]
     entries = "\n".join(f'"test_suite.py::{name}" = {policy}' for name, policy in tests.items())
+    total = sum(float(points) for points in re.findall(r"points = ([\d.]+)", entries))
     common = re.sub(r"(?m)^total_points = .*$", f"total_points = {total:g}", common)
     return f'{common}[[parts]]\nname = "Part 1"\nfiles = ["test_suite.py"]\n\n[tests]\n{entries}\n'
 
@@ -105,6 +115,11 @@ def test_a_fixture_that_fails_fails_its_test_with_the_reason(grade: Grade):
     assert not outcome.passed
     assert outcome.message == "relu: relu.py was not found in the submission; this test cannot run."
     assert build_result(outcome)["score"] == 0
+
+
+def test_a_fixture_that_raises_fails_its_test_as_an_internal_error(grade: Grade):
+    outcome = grade().outcomes["test_with_broken_fixture"]
+    assert (outcome.passed, outcome.ran, outcome.message) == (False, True, "internal error in the test: RuntimeError: no data")
 
 
 def test_the_student_fixture_passes_when_the_component_is_there(grade: Grade):
