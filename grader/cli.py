@@ -17,6 +17,7 @@ COMMANDS = {
     "rubric": ("grader.instructor.rubric", "print every test with its points, visibility and time limit"),
     "build-autograder": ("grader.instructor.autograder", "write the Gradescope autograder zip"),
     "build-handout": ("grader.instructor.handout", "write the student handout zip (public tests only)"),
+    "build-template": ("grader.instructor.template", "generate submission_template/ from reference/ (solution blocks become stubs)"),
     "calibrate": ("grader.instructor.calibrate", "train the reference over N seeds, print accuracies and suggested thresholds"),
     "corpus": ("grader.corpus", "grade the harness's corpus of correct and buggy submissions, print the matrix"),
     "batch": ("grader.batch", "grade many submissions in parallel, one results JSON each and a CSV summary"),

@@ -45,6 +45,7 @@ class TestPolicy:
     points: float
     visibility: str
     timeout: float
+    hide_errors: str | None = None  # the message a failure shows instead of its own
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def _parse(path: Path, raw: dict[str, Any]) -> GraderConfig:
     tests = {}
     for test_id, entry in need(raw, "tests", "the file").items():
         visibility = entry.get("visibility", default_visibility)
-        tests[test_id] = TestPolicy(float(need(entry, "points", test_id)), visibility, float(entry.get("timeout", default_timeout)))
+        tests[test_id] = TestPolicy(float(need(entry, "points", test_id)), visibility, float(entry.get("timeout", default_timeout)), entry.get("hide_errors"))
     total = float(need(raw, "total_points", "the file"))
     configured = sum(policy.points for policy in tests.values())
     if abs(configured - total) > 1e-9:

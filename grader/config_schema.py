@@ -97,6 +97,7 @@ SCHEMA: dict[str, Any] = _table("the grading policy", {
                   "points": {"type": "number", "minimum": 0, "description": "points of the test"},
                   "visibility": {"enum": list(VISIBILITIES), "description": "on Gradescope"},
                   "timeout": _number("seconds of wall time for the student's code in this test"),
+                  "hide_errors": {"type": "string", "minLength": 1, "description": "the message a failure of this test shows instead of its own (and no output or figures)"},
               }, required=("points",))},
 }, required=("total_points", "parts", "datasets", "training", "tests"))
 

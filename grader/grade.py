@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from .config import GraderConfig, load_config
-from .discover import GRADED_FILES, add_provided_files, discover
+from .discover import GRADED_FILES, Discovery, add_provided_files, discover
 from .judge import leaderboard, numpy_removals
 from .judge.integrity import find_violations
 from .judge.plugin import GradingPlugin, GradingState, Interrupted, Stop, stop_summary
@@ -43,7 +43,7 @@ RESULTS_SECONDS = 10  # kept from the grading's budget to stop the workers and w
 BUDGET_EXIT_CODE = 124  # the grading's budget ran out (like coreutils' timeout); results.json keeps the tests that finished
 
 
-def stage_submission(submission: Path, stage: Path, sandbox: Sandbox):  # -> Discovery
+def stage_submission(submission: Path, stage: Path, sandbox: Sandbox) -> Discovery:
     """Copy the graded files and the grader's provided files and runtime into ``stage``, readable by this grading's worker only."""
     discovery = discover(submission, stage / "submission")
     add_provided_files(TEMPLATE_DIR, stage / "submission")

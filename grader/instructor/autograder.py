@@ -21,7 +21,7 @@ import argparse
 from pathlib import Path
 
 from ..config import ConfigError
-from . import package
+from . import package, template
 from .package import SETTINGS
 from .rubric import RubricError, checked_rubric
 
@@ -35,7 +35,7 @@ def entries(config_path: str | Path | None) -> list[package.Entry]:
         *(package.file_entry(name, name) for name in ROOT_FILES),
         package.project_entry("requirements.txt"),
         *package.grader_entries(config, package.suite_files(config, public_only=False)),
-        *package.template_entries(""),
+        *template.template_entries(""),
     ]
     leaks = package.reference_leaks(files)
     if leaks:

@@ -22,7 +22,7 @@ from tabulate import tabulate
 from ..config import ConfigError, GraderConfig
 from ..grade import SUITES_DIR
 from ..judge.plugin import TestMeta
-from . import package
+from . import package, template
 from .rubric import RubricError, checked_rubric
 from .solutions import shipped_solutions
 
@@ -65,7 +65,7 @@ def entries(config_path: str | Path | None, folder: str = "assignment3") -> list
         package.file_entry("README.student.md", prefix + "README.md", text=student_readme(config, tests)),
         *(package.project_entry(relative, prefix) for relative in LAUNCHER),
         *package.grader_entries(config, public, prefix),
-        *package.template_entries(prefix),
+        *template.template_entries(prefix),
     ]
     leaks = package.reference_leaks(files) + shipped_solutions(files)
     if leaks:

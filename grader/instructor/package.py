@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from ..config import GraderConfig
 from ..discover import GRADED_FILES
-from ..grade import GRADER_DIR, PROJECT_DIR, SUITES_DIR, TEMPLATE_DIR
+from ..grade import GRADER_DIR, PROJECT_DIR, SUITES_DIR
 from ..worker.client import RUNTIME_DIR
 
 FILES_DIR = Path(__file__).with_name("files")  # setup.sh, run_autograder, self_check.py, the student README
@@ -152,16 +152,6 @@ def grader_entries(config: GraderConfig, suites: list[Path], prefix: str = "") -
     entries = [shipped(prefix + path.relative_to(PROJECT_DIR).as_posix(), path.read_bytes()) for path in grading_files(suites)]
     entries.append(shipped(prefix + "grader/config.toml", config.path.read_bytes()))
     return entries
-
-
-def template_entries(prefix: str) -> list[Entry]:
-    """``submission_template/`` whole: the stubs students edit (and the autograder's self-check grades), the provided helpers."""
-    if not TEMPLATE_DIR.is_dir():
-        raise PackageError(f"{TEMPLATE_DIR} is missing: students have nothing to edit and the autograder nothing to check itself with")
-    return [
-        shipped(f"{prefix}submission_template/{path.relative_to(TEMPLATE_DIR).as_posix()}", path.read_bytes())
-        for path in sorted(TEMPLATE_DIR.rglob("*")) if path.is_file() and not skipped(path)
-    ]
 
 
 def project_entry(relative: str, prefix: str = "") -> Entry:

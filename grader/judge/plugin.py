@@ -184,7 +184,6 @@ class GradingPlugin:
         part = self.state.config.part_of(item.path.name)
         counters[part] = counters.get(part, 0) + 1
         tags = [tag for mark in item.iter_markers("tags") for tag in mark.args]
-        tags += list(getattr(item.obj, "__tags__", ()))  # type: ignore[attr-defined]
         unknown = [tag for tag in tags if tag not in STUDENT_COMPONENTS and not tag.isidentifier()]
         if unknown:
             raise pytest.UsageError(f"{item.nodeid}: malformed tags {unknown}")
@@ -200,7 +199,7 @@ class GradingPlugin:
             timeout=policy.timeout,
             tags=tuple(dict.fromkeys(tags)),
             part=part,
-            hide_errors=getattr(item.obj, "__hide_errors__", None),  # type: ignore[attr-defined]
+            hide_errors=policy.hide_errors,
         )
 
     @pytest.fixture

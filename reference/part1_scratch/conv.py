@@ -1,8 +1,16 @@
-"""2-D convolution (cross-correlation) layer, vectorised with strided window views."""
+"""2-D convolution (cross-correlation) layer."""
 
 from __future__ import annotations
 
 import numpy as np
+
+# BEGIN SOLUTION
+# The layer works internally on images in batch-last ``(C, H, W, N)`` layout.
+# There, the values that one kernel offset ``(i, j)`` meets along an output
+# row lie next to each other in memory (``W_out * N`` of them for stride 1),
+# so the im2col copy in ``forward`` and the scatter-add in ``backward`` are a
+# few long memory passes instead of many short ones, and the convolution
+# itself is one matrix product.
 from numpy.lib.stride_tricks import as_strided
 
 
@@ -29,23 +37,19 @@ def _windows(x: np.ndarray, kernel_size: int, stride: int) -> np.ndarray:
         strides=(s_c, s_h, s_w, s_h * stride, s_w * stride, s_n),
         writeable=False,
     )
+# END SOLUTION
 
 
 class Conv2D:
     """Cross-correlation with zero padding, like ``torch.nn.functional.conv2d``.
 
-    The layer works internally on images in batch-last ``(C, H, W, N)`` layout.
-    There, the values that one kernel offset ``(i, j)`` meets along an output
-    row lie next to each other in memory (``W_out * N`` of them for stride 1),
-    so the im2col copy in ``forward`` and the scatter-add in ``backward`` are a
-    few long memory passes instead of many short ones, and the convolution
-    itself is one matrix product.
+    ``forward`` may store on ``self`` whatever ``backward`` needs.
 
     Attributes:
         weight: Kernels, shape ``(C_out, C_in, k, k)``.
         bias: One bias per output channel, shape ``(C_out,)``.
-        dw: Gradient of the loss w.r.t. ``weight`` after ``backward``.
-        db: Gradient of the loss w.r.t. ``bias`` after ``backward``.
+        dw: Gradient of the loss w.r.t. ``weight``; set by ``backward``.
+        db: Gradient of the loss w.r.t. ``bias``; set by ``backward``.
     """
 
     def __init__(
@@ -58,7 +62,7 @@ class Conv2D:
         *,
         rng: np.random.Generator | None = None,
     ) -> None:
-        """Creates the layer with torch's default initialisation.
+        """Creates the layer with torch's default initialisation (provided, not graded).
 
         Args:
             in_channels: Number of input channels ``C_in``.
@@ -81,22 +85,38 @@ class Conv2D:
         self.bias = rng.uniform(-bound, bound, out_channels)
         self.dw = np.zeros_like(self.weight)
         self.db = np.zeros_like(self.bias)
+        # BEGIN SOLUTION
         self._cache: tuple[tuple[int, ...], np.ndarray, np.ndarray] | None = None
+        # END SOLUTION
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Convolves a batch of images.
 
-        ``out[n, o, h, w] = bias[o] + sum_{c,i,j} weight[o, c, i, j] *
-        x_pad[n, c, h * stride + i, w * stride + j]``.
+        With ``x_pad`` the input with ``padding`` zeros on each side of H and W::
+
+            out[n, o, h, w] = bias[o] + sum_{c, i, j} weight[o, c, i, j]
+                                        * x_pad[n, c, h * stride + i, w * stride + j]
 
         Args:
             x: Images, shape ``(N, C_in, H, W)``.
 
         Returns:
             Feature maps, shape ``(N, C_out, H_out, W_out)`` with
-            ``H_out = (H + 2 * padding - k) // stride + 1`` (same for ``W``),
-            in the dtype of ``x``.
+            ``H_out = (H + 2 * padding - k) // stride + 1`` and
+            ``W_out = (W + 2 * padding - k) // stride + 1``.
+
+        Hint:
+            Loops are allowed, but a vectorised version is much faster. Pad with
+            ``np.pad``. ``np.lib.stride_tricks.as_strided`` then views all windows
+            without copying: if ``x_pad.strides == (s_n, s_c, s_h, s_w)``, the
+            view with shape ``(N, C_in, H_out, W_out, k, k)`` and strides
+            ``(s_n, s_c, s_h * stride, s_w * stride, s_h, s_w)`` holds
+            ``x_pad[n, c, h * stride + i, w * stride + j]`` at ``[n, c, h, w, i, j]``
+            (pass ``writeable=False``). Contract its ``(c, i, j)`` axes with
+            ``weight`` (``np.tensordot`` or ``np.einsum``) and add the bias by
+            broadcasting, ``bias[:, None, None]``.
         """
+        # BEGIN SOLUTION conv
         batch = x.shape[0]
         pad = self.padding
         # Compute in the input's dtype: float32 in gives float32 out.
@@ -113,25 +133,42 @@ class Conv2D:
         out += self.bias[:, None, None]
         self._cache = (x.shape, cols, weight)
         return out
+        # END SOLUTION
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        """Backpropagates through the last ``forward`` call.
+        """Backpropagates through the last ``forward`` call and sets ``dw`` and ``db``.
 
-        Sets ``dw`` and ``db``.
+        ::
+
+            db[o]          = sum_{n, h, w} dout[n, o, h, w]
+            dw[o, c, i, j] = sum_{n, h, w} dout[n, o, h, w] * x_pad[n, c, h * stride + i, w * stride + j]
+            dx_pad[n, c, h * stride + i, w * stride + j] += sum_o dout[n, o, h, w] * weight[o, c, i, j]
+
+        and ``dx`` is ``dx_pad`` without the padding.
 
         Args:
             dout: Gradient w.r.t. the output, shape ``(N, C_out, H_out, W_out)``.
 
         Returns:
             Gradient w.r.t. the input ``x``, shape ``(N, C_in, H, W)``.
+
+        Hint:
+            ``dw`` is a ``np.tensordot`` of ``dout`` with the window view from
+            ``forward``. For ``dx``, loop over the ``k * k`` kernel offsets
+            ``(i, j)`` and add each one's share into the strided slice
+            ``dx_pad[:, :, i:i + stride * H_out:stride, j:j + stride * W_out:stride]``.
+            Windows overlap when ``stride < k``, so accumulate with ``+=``.
         """
+        # BEGIN SOLUTION conv
         x_shape, cols, weight = self._cache
         # Batch-last like `cols`: (C_out, H_out, W_out, N).
         dout_t = np.ascontiguousarray(dout.transpose(1, 2, 3, 0), dtype=cols.dtype)
         self.db = dout.sum(axis=(0, 2, 3))
         self.dw = (dout_t.reshape(self.out_channels, -1) @ cols.T).reshape(weight.shape)
         return self._input_gradient(dout_t, weight, x_shape)
+        # END SOLUTION
 
+    # BEGIN SOLUTION
     def _input_gradient(
         self, dout_t: np.ndarray, weight: np.ndarray, x_shape: tuple[int, ...]
     ) -> np.ndarray:
@@ -162,3 +199,4 @@ class Conv2D:
                 dx_t[:, i : i + s * h_out : s, j : j + s * w_out : s] += grad[j]
         dx_t = dx_t[:, pad : pad + height, pad : pad + width]
         return np.ascontiguousarray(dx_t.transpose(3, 0, 1, 2))
+    # END SOLUTION

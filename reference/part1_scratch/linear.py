@@ -8,17 +8,19 @@ import numpy as np
 class Linear:
     """Affine map ``x @ weight.T + bias`` on each flattened sample, like ``torch.nn.Linear``.
 
+    ``forward`` may store on ``self`` whatever ``backward`` needs.
+
     Attributes:
         weight: Shape ``(out_features, in_features)``.
         bias: Shape ``(out_features,)``.
-        dw: Gradient of the loss w.r.t. ``weight`` after ``backward``.
-        db: Gradient of the loss w.r.t. ``bias`` after ``backward``.
+        dw: Gradient of the loss w.r.t. ``weight``; set by ``backward``.
+        db: Gradient of the loss w.r.t. ``bias``; set by ``backward``.
     """
 
     def __init__(
         self, in_features: int, out_features: int, *, rng: np.random.Generator | None = None
     ) -> None:
-        """Creates the layer with torch's default initialisation.
+        """Creates the layer with torch's default initialisation (provided, not graded).
 
         Args:
             in_features: Size of one flattened input sample.
@@ -35,36 +37,47 @@ class Linear:
         self.bias = rng.uniform(-bound, bound, out_features)
         self.dw = np.zeros_like(self.weight)
         self.db = np.zeros_like(self.bias)
+        # BEGIN SOLUTION
         self._cache: tuple[tuple[int, ...], np.ndarray, np.ndarray] | None = None
+        # END SOLUTION
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """Applies the affine map.
+        """Flattens each sample and applies ``x_flat @ weight.T + bias``.
 
         Args:
             x: Input, shape ``(N, ...)`` with ``in_features`` values per sample
                 (e.g. ``(N, C, H, W)`` feature maps).
 
         Returns:
-            Output, shape ``(N, out_features)``, in the dtype of ``x``.
+            Output, shape ``(N, out_features)``.
+
+        Hint:
+            ``x.reshape(x.shape[0], -1)`` flattens each sample; remember the
+            original shape for ``backward``.
         """
+        # BEGIN SOLUTION linear
         x_flat = x.reshape(x.shape[0], -1)
         # Compute in the input's dtype: float32 in gives float32 out.
         weight = self.weight.astype(x.dtype, copy=False)
         self._cache = (x.shape, x_flat, weight)
         return x_flat @ weight.T + self.bias.astype(x.dtype, copy=False)
+        # END SOLUTION
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        """Backpropagates through the last ``forward`` call.
+        """Backpropagates through the last ``forward`` call and sets ``dw`` and ``db``.
 
-        Sets ``dw = dout.T @ x_flat`` and ``db = dout.sum(0)``.
+        ``dw = dout.T @ x_flat``, ``db = dout.sum(axis=0)``, ``dx = dout @ weight``.
 
         Args:
             dout: Gradient w.r.t. the output, shape ``(N, out_features)``.
 
         Returns:
-            Gradient w.r.t. the input, in the input's original shape.
+            Gradient w.r.t. the input, in the input's original shape
+            (e.g. ``(N, C, H, W)``), not flattened.
         """
+        # BEGIN SOLUTION linear
         x_shape, x_flat, weight = self._cache
         self.dw = dout.T @ x_flat
         self.db = dout.sum(axis=0)
         return (dout @ weight).reshape(x_shape)
+        # END SOLUTION

@@ -5,21 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+# BEGIN SOLUTION
 import numpy as np
 
 # (parameter attribute, gradient attribute) of a layer with parameters.
 _PARAMETERS = (("weight", "dw"), ("bias", "db"))
+# END SOLUTION
 
 
 class SGD:
-    """SGD with exactly the update of ``torch.optim.SGD`` (no dampening, no Nesterov).
-
-    For every parameter ``p`` with gradient ``grad``::
-
-        g = grad + weight_decay * p
-        v = momentum * v + g        (v = g on the first step)
-        p = p - lr * v
-    """
+    """SGD with exactly the update of ``torch.optim.SGD`` (no dampening, no Nesterov)."""
 
     def __init__(
         self,
@@ -42,11 +37,31 @@ class SGD:
         self.lr = lr
         self.momentum = momentum
         self.weight_decay = weight_decay
+        # BEGIN SOLUTION sgd: add the state that step() keeps between calls
         # One velocity per parameter, in a dict per layer, parallel to `layers`.
         self._velocities: list[dict[str, np.ndarray]] = [{} for _ in self.layers]
+        # END SOLUTION
 
     def step(self) -> None:
-        """Updates every parameter once from the gradients the layers hold now."""
+        """Updates every parameter once from the gradients the layers hold now.
+
+        For every layer with ``weight`` and ``bias`` attributes, and for each
+        parameter ``p`` of it (``weight`` with gradient ``dw``, ``bias`` with
+        gradient ``db``)::
+
+            g = grad + weight_decay * p
+            v = momentum * v + g        (v = g on the first step)
+            p = p - lr * v
+
+        Hint:
+            These are the semantics of ``torch.optim.SGD(params, lr, momentum,
+            dampening=0, weight_decay, nesterov=False)``. Keep one velocity
+            ``v`` per parameter across calls. Read ``weight``, ``bias``, ``dw``
+            and ``db`` from the layers on every call: they may be replaced
+            between steps. Decide which layers to update with ``hasattr``,
+            not by their class.
+        """
+        # BEGIN SOLUTION sgd
         for layer, velocities in zip(self.layers, self._velocities):
             if not (hasattr(layer, "weight") and hasattr(layer, "bias")):
                 continue
@@ -61,3 +76,4 @@ class SGD:
                 # A new array rather than an in-place update, so arrays that
                 # the caller still holds are left alone.
                 setattr(layer, name, param - self.lr * g)
+        # END SOLUTION

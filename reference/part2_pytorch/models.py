@@ -10,7 +10,8 @@ class TwoLayerNet(nn.Module):
     """Two fully connected layers with a sigmoid in between."""
 
     def __init__(self, input_dim: int, hidden_size: int, num_classes: int) -> None:
-        """Creates the layers.
+        """Creates the layers: ``nn.Linear(input_dim, hidden_size)`` and
+        ``nn.Linear(hidden_size, num_classes)``.
 
         Args:
             input_dim: Number of values in one flattened sample.
@@ -18,13 +19,28 @@ class TwoLayerNet(nn.Module):
             num_classes: Number of output logits.
         """
         super().__init__()
+        # BEGIN SOLUTION twolayer
         self.fc1 = nn.Linear(input_dim, hidden_size)
         self.fc2 = nn.Linear(hidden_size, num_classes)
+        # END SOLUTION
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Maps ``(N, ...)`` samples with ``input_dim`` values each to ``(N, num_classes)`` logits."""
+        """Flatten -> Linear -> sigmoid -> Linear.
+
+        Args:
+            x: Samples, shape ``(N, ...)`` with ``input_dim`` values each.
+
+        Returns:
+            Logits (no softmax), shape ``(N, num_classes)``.
+
+        Hint:
+            ``torch.flatten(x, start_dim=1)`` flattens each sample;
+            ``torch.sigmoid`` is the activation.
+        """
+        # BEGIN SOLUTION twolayer
         x = torch.flatten(x, start_dim=1)
         return self.fc2(torch.sigmoid(self.fc1(x)))
+        # END SOLUTION
 
 
 class VanillaCNN(nn.Module):
@@ -33,20 +49,39 @@ class VanillaCNN(nn.Module):
     def __init__(self, in_channels: int = 3, num_classes: int = 10, image_size: int = 32) -> None:
         """Creates the layers.
 
+        ``nn.Conv2d(in_channels, 32, kernel_size=7, stride=1, padding=0)``,
+        ``nn.ReLU()``, ``nn.MaxPool2d(2, 2)`` and
+        ``nn.Linear(32 * ((image_size - 6) // 2) ** 2, num_classes)``.
+
         Args:
             in_channels: Channels of the input images.
             num_classes: Number of output logits.
             image_size: Side of the square input images.
+
+        Hint:
+            The 7x7 convolution without padding turns ``image_size`` into
+            ``image_size - 6``; pooling then halves it, rounding down.
         """
         super().__init__()
+        # BEGIN SOLUTION vanilla_cnn
         self.conv = nn.Conv2d(in_channels, 32, kernel_size=7, stride=1, padding=0)
         self.relu = nn.ReLU()
         self.pool = nn.MaxPool2d(kernel_size=2, stride=2)
         # A 7x7 kernel without padding trims 6 pixels; pooling then halves (rounding down).
         pooled_size = (image_size - 6) // 2
         self.fc = nn.Linear(32 * pooled_size * pooled_size, num_classes)
+        # END SOLUTION
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Maps ``(N, in_channels, image_size, image_size)`` images to ``(N, num_classes)`` logits."""
+        """Conv -> ReLU -> MaxPool -> flatten -> Linear.
+
+        Args:
+            x: Images, shape ``(N, in_channels, image_size, image_size)``.
+
+        Returns:
+            Logits (no softmax), shape ``(N, num_classes)``.
+        """
+        # BEGIN SOLUTION vanilla_cnn
         x = self.pool(self.relu(self.conv(x)))
         return self.fc(torch.flatten(x, start_dim=1))
+        # END SOLUTION

@@ -21,16 +21,25 @@ def train_epoch(
     """Trains ``model`` for one pass over ``loader``.
 
     Args:
-        model: The network; it is put in training mode.
+        model: The network.
         loader: Yields ``(inputs, targets)`` batches.
         optimizer: Updates the model's parameters after every batch.
         criterion: Loss returning the batch mean, e.g. ``nn.CrossEntropyLoss()``.
-        device: Where the batches are moved before the forward pass.
+        device: Where each batch is moved before the forward pass.
 
     Returns:
-        ``(mean_loss, accuracy)`` over all samples, each prediction taken from
-        its batch's forward pass before that batch's update.
+        ``(mean_loss, accuracy)``: the mean loss per sample over the epoch
+        (each batch's mean loss weighted by its batch size) and the fraction,
+        in [0, 1], of samples whose ``argmax`` output equals the target. Take
+        the predictions from each batch's forward pass, before its update.
+
+    Hint:
+        Call ``model.train()`` first. For every batch: move inputs and
+        targets with ``.to(device)``, ``optimizer.zero_grad()``, forward,
+        ``criterion(outputs, targets)``, ``loss.backward()``,
+        ``optimizer.step()``. Accumulate with ``loss.item()``.
     """
+    # BEGIN SOLUTION train_epoch
     model.train()
     total_loss, correct, count = 0.0, 0, 0
     for inputs, targets in loader:
@@ -46,6 +55,7 @@ def train_epoch(
         correct += int((outputs.argmax(dim=1) == targets).sum())
         count += len(targets)
     return total_loss / count, correct / count
+    # END SOLUTION
 
 
 def validate(
@@ -57,15 +67,21 @@ def validate(
     """Evaluates ``model`` on every batch of ``loader`` without changing it.
 
     Args:
-        model: The network; it is put in evaluation mode (this matters for
-            layers such as dropout and batch norm).
+        model: The network.
         loader: Yields ``(inputs, targets)`` batches.
         criterion: Loss returning the batch mean, e.g. ``nn.CrossEntropyLoss()``.
-        device: Where the batches are moved before the forward pass.
+        device: Where each batch is moved before the forward pass.
 
     Returns:
-        ``(mean_loss, accuracy)`` over all samples.
+        ``(mean_loss, accuracy)`` over all samples, computed as in
+        ``train_epoch``.
+
+    Hint:
+        Call ``model.eval()`` (dropout and batch norm behave differently when
+        evaluating) and run the loop under ``torch.no_grad()``: no gradients,
+        no optimizer, no parameter changes.
     """
+    # BEGIN SOLUTION validate
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
     # No graph is recorded: nothing here will be backpropagated.
@@ -77,3 +93,4 @@ def validate(
             correct += int((outputs.argmax(dim=1) == targets).sum())
             count += len(targets)
     return total_loss / count, correct / count
+    # END SOLUTION

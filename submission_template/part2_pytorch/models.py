@@ -20,7 +20,7 @@ class TwoLayerNet(nn.Module):
         """
         super().__init__()
         # TODO: Task twolayer.
-        raise NotImplementedError("Task twolayer: create the layers in TwoLayerNet.__init__")
+        raise NotImplementedError("Task twolayer: implement TwoLayerNet.__init__")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Flatten -> Linear -> sigmoid -> Linear.
@@ -60,7 +60,7 @@ class VanillaCNN(nn.Module):
         """
         super().__init__()
         # TODO: Task vanilla_cnn.
-        raise NotImplementedError("Task vanilla_cnn: create the layers in VanillaCNN.__init__")
+        raise NotImplementedError("Task vanilla_cnn: implement VanillaCNN.__init__")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Conv -> ReLU -> MaxPool -> flatten -> Linear.
