@@ -79,7 +79,6 @@ SHAPES = (
     Shape("overlapping windows", "maxpool", (32, 16, 16, 16), {"kernel_size": 3, "stride": 2}),
     Shape("VanillaCNN layer", "maxpool", (64, 32, 26, 26), {"kernel_size": 2}, targets={"float64": 1.5, "float32": 1.5}),
 )
-CLASSES = {"conv": ("part1_scratch.conv", "Conv2D"), "maxpool": ("part1_scratch.maxpool", "MaxPool2D")}
 
 # Incremental import costs, in the order the judge pays them (each step in the same fresh interpreter).
 IMPORT_STEPS = (
@@ -132,16 +131,17 @@ def load_layers(submission: Path, stage: Path) -> tuple[dict[str, Any], list[str
 
     from .discover import add_provided_files, discover
     from .grade import TEMPLATE_DIR
+    from .worker.runtime.assignment import component
 
     discover(submission, stage)
     add_provided_files(TEMPLATE_DIR, stage)
     sys.path.insert(0, str(stage))
     classes, problems = {}, []
-    for component, (module, name) in CLASSES.items():
+    for graded in map(component, dict.fromkeys(shape.component for shape in SHAPES)):
         try:
-            classes[component] = getattr(importlib.import_module(module), name)
+            classes[graded.name] = getattr(importlib.import_module(graded.module), graded.object)
         except Exception as error:  # the student's import error is a finding, not a crash of the bench
-            problems.append(f"{name}: cannot import ({type(error).__name__}: {error})")
+            problems.append(f"{graded.object}: cannot import ({type(error).__name__}: {error})")
     return classes, problems
 
 

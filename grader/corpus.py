@@ -35,20 +35,17 @@ from typing import Any
 from tabulate import tabulate
 
 from .config import tomllib  # tomli on Python 3.10
-from .discover import COMPONENTS_BY_FILE, GRADED_FILES
 from .judge.feedback import GENERIC_HIDDEN
+from .worker.runtime import assignment
 from .worker.sandbox import THREAD_VARIABLES
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CORPUS_DIR = PROJECT_DIR / "tests" / "corpus"
 REFERENCE_DIR = PROJECT_DIR / "reference"
 KINDS = {"correct": "correct", "mutants": "mutant"}
-COMPONENTS = tuple(component for components in COMPONENTS_BY_FILE.values() for component in components)
+COMPONENTS = assignment.names()
 # What a student reads first: the graded object's name must be in it.
-COMPONENT_NAMES = {
-    "conv": "Conv2D", "maxpool": "MaxPool2D", "relu": "ReLU", "linear": "Linear", "sgd": "SGD",
-    "twolayer": "TwoLayerNet", "vanilla_cnn": "VanillaCNN", "train_epoch": "train_epoch", "validate": "validate",
-}
+COMPONENT_NAMES = {component.name: component.object for component in assignment.COMPONENTS}
 MAX_FEEDBACK_LINES = 10
 MAX_CHANGED_LINES = 8  # a mutant is its base with ONE bug
 GRADING_TIMEOUT = 900.0
@@ -106,7 +103,7 @@ def load_case(folder: Path, kind: str) -> Case:
     if unknown or not isinstance(spec.get("description"), str):
         raise CorpusError(f"{where}/case.toml: needs a description string and only {sorted(allowed)} (found {sorted(spec)})")
     files = tuple(sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file() and path.name != "case.toml" and "__pycache__" not in path.parts))
-    strays = [path for path in files if path not in GRADED_FILES]
+    strays = [path for path in files if path not in assignment.graded_files()]
     if strays or not files:
         raise CorpusError(f"{where}: holds {strays or 'no graded file'}; a case holds only graded files in the template's layout")
     if kind == "correct":
@@ -115,7 +112,7 @@ def load_case(folder: Path, kind: str) -> Case:
         return Case(folder.name, "correct", spec["description"], folder, files)
     named = spec.get("component")
     components = tuple([named] if isinstance(named, str) else named or ())
-    touched = {component for path in files for component in COMPONENTS_BY_FILE[path]}
+    touched = {component.name for path in files for component in assignment.components_in(path)}
     if not components or not set(components) <= touched:
         raise CorpusError(f"{where}/case.toml: component must name the component(s) of its files {sorted(touched)}, not {named!r}")
     base = spec.get("base", "reference")

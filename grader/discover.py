@@ -1,4 +1,4 @@
-"""Find the seven graded files in a submission, whatever its layout, and stage them.
+"""Find the graded files (``assignment.graded_files()``) in a submission, whatever its layout, and stage them.
 
 A submission is a folder or a .zip holding the files in the template's layout,
 flat, or nested under one extra folder. Only the graded files are taken: every
@@ -15,24 +15,8 @@ from pathlib import Path, PurePosixPath
 
 from gradescope_utils.autograder_utils.files import check_submitted_files
 
-GRADED_FILES = (
-    "part1_scratch/conv.py",
-    "part1_scratch/maxpool.py",
-    "part1_scratch/relu.py",
-    "part1_scratch/linear.py",
-    "part1_scratch/sgd.py",
-    "part2_pytorch/models.py",
-    "part2_pytorch/train.py",
-)
-COMPONENTS_BY_FILE = {
-    "part1_scratch/conv.py": ("conv",),
-    "part1_scratch/maxpool.py": ("maxpool",),
-    "part1_scratch/relu.py": ("relu",),
-    "part1_scratch/linear.py": ("linear",),
-    "part1_scratch/sgd.py": ("sgd",),
-    "part2_pytorch/models.py": ("twolayer", "vanilla_cnn"),
-    "part2_pytorch/train.py": ("train_epoch", "validate"),
-}
+from .worker.runtime.assignment import component, components_in, graded_files
+
 IGNORED_PARTS = ("__MACOSX", "__pycache__", ".git")
 MAX_FILE_BYTES = 1024 * 1024
 
@@ -46,12 +30,12 @@ class Discovery:
     ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # files that could not be read (a damaged .zip, a file over the size limit)
 
-    def file_of(self, component: str) -> str:
-        return next(path for path, components in COMPONENTS_BY_FILE.items() if component in components)
+    def file_of(self, name: str) -> str:
+        return component(name).file
 
-    def problem_with(self, component: str) -> str | None:
+    def problem_with(self, name: str) -> str | None:
         """Why this component cannot be graded, or None."""
-        path = self.file_of(component)
+        path = self.file_of(name)
         if path in self.ambiguous:
             return f"{PurePosixPath(path).name} appears {len(self.ambiguous[path])} times with different contents ({', '.join(self.ambiguous[path])}); keep one copy"
         if path in self.missing:
@@ -60,13 +44,14 @@ class Discovery:
 
     def summary(self) -> str:
         """One message: what was expected, what was found, what is missing."""
+        expected = graded_files()
         if not self.missing and not self.ambiguous:
-            return "\n".join([f"Found all {len(GRADED_FILES)} graded files.", *self.notes])
-        lines = [f"Found {len(self.found)} of {len(GRADED_FILES)} graded files.", *self.notes]
-        lines += [f"  missing: {path} (no points for {', '.join(COMPONENTS_BY_FILE[path])})" for path in self.missing]
+            return "\n".join([f"Found all {len(expected)} graded files.", *self.notes])
+        lines = [f"Found {len(self.found)} of {len(expected)} graded files.", *self.notes]
+        lines += [f"  missing: {path} (no points for {', '.join(c.name for c in components_in(path))})" for path in self.missing]
         lines += [f"  ambiguous: {path} found at {', '.join(where)}" for path, where in self.ambiguous.items()]
         lines += [f"  found: {path} (at {where})" for path, where in self.found.items()]
-        lines.append("Expected these names, in the template's folders, flat, or in one extra folder: " + ", ".join(GRADED_FILES))
+        lines.append("Expected these names, in the template's folders, flat, or in one extra folder: " + ", ".join(expected))
         return "\n".join(lines)
 
 
@@ -79,7 +64,8 @@ def is_ignored(path: PurePosixPath) -> bool:
     )
 
 
-GRADED_NAMES = {PurePosixPath(path).name for path in GRADED_FILES}
+def graded_names() -> set[str]:
+    return {PurePosixPath(path).name for path in graded_files()}
 
 
 def list_candidates(submission: Path) -> tuple[dict[str, bytes], list[str]]:
@@ -88,10 +74,10 @@ def list_candidates(submission: Path) -> tuple[dict[str, bytes], list[str]]:
         return list_zip_candidates(submission)
     if not submission.is_dir():
         raise FileNotFoundError(f"submission {submission} is neither a folder nor a .zip file")
-    candidates, notes = {}, []
+    candidates, notes, wanted = {}, [], graded_names()
     for path in sorted(submission.rglob("*.py")):  # symlinked folders are not entered
         relative = PurePosixPath(path.relative_to(submission).as_posix())
-        if path.name not in GRADED_NAMES or is_ignored(relative) or path.is_symlink() or not path.is_file():
+        if path.name not in wanted or is_ignored(relative) or path.is_symlink() or not path.is_file():
             continue
         if path.stat().st_size > MAX_FILE_BYTES:
             notes.append(f"  skipped: {relative} is larger than {MAX_FILE_BYTES // 1024} KiB")
@@ -102,12 +88,12 @@ def list_candidates(submission: Path) -> tuple[dict[str, bytes], list[str]]:
 
 def list_zip_candidates(archive_path: Path) -> tuple[dict[str, bytes], list[str]]:
     """Like ``list_candidates`` for a .zip: a damaged archive or member is a note, not a failure."""
-    candidates, notes = {}, []
+    candidates, notes, wanted = {}, [], graded_names()
     try:
         with zipfile.ZipFile(archive_path) as archive:
             for info in archive.infolist():
                 name = PurePosixPath(info.filename.replace("\\", "/"))  # zips made on Windows may use backslashes
-                if info.is_dir() or name.name not in GRADED_NAMES or is_ignored(name):
+                if info.is_dir() or name.name not in wanted or is_ignored(name):
                     continue
                 if info.file_size > MAX_FILE_BYTES:
                     notes.append(f"  skipped: {name} is larger than {MAX_FILE_BYTES // 1024} KiB")
@@ -133,7 +119,7 @@ def discover(submission: Path, destination: Path) -> Discovery:
     """Copy the graded files found in ``submission`` into ``destination`` in the template's layout."""
     candidates, notes = list_candidates(submission)
     found, ambiguous = {}, {}
-    for graded in GRADED_FILES:
+    for graded in graded_files():
         copies = {where: data for where, data in candidates.items() if PurePosixPath(where).name == PurePosixPath(graded).name}
         if not copies:
             continue
@@ -145,7 +131,7 @@ def discover(submission: Path, destination: Path) -> Discovery:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(copies[chosen])
         found[graded] = chosen
-    missing = [path for path in check_submitted_files(GRADED_FILES, base=str(destination)) if path not in ambiguous]
+    missing = [path for path in check_submitted_files(graded_files(), base=str(destination)) if path not in ambiguous]
     return Discovery(found, tuple(missing), ambiguous, tuple(notes))
 
 
@@ -153,7 +139,7 @@ def add_provided_files(template: Path, destination: Path) -> None:
     """The grader's own package files (``__init__.py`` and helpers), never the student's."""
     for source in template.rglob("*.py"):
         relative = source.relative_to(template).as_posix()
-        if relative not in GRADED_FILES and "__pycache__" not in relative:
+        if relative not in graded_files() and "__pycache__" not in relative:
             target = destination / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)

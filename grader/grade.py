@@ -22,13 +22,14 @@ from typing import Any
 import pytest
 
 from .config import GraderConfig, load_config
-from .discover import GRADED_FILES, Discovery, add_provided_files, discover
+from .discover import Discovery, add_provided_files, discover
 from .judge import leaderboard, numpy_removals
 from .judge.integrity import find_violations
 from .judge.plugin import GradingPlugin, GradingState, Interrupted, Stop, stop_summary
 from .report import html, results
 from .worker import isolation
 from .worker.client import RUNTIME_DIR, Worker
+from .worker.runtime.assignment import in_part
 from .worker.sandbox import Sandbox
 from .worker.zygote import Zygote
 
@@ -53,13 +54,14 @@ def stage_submission(submission: Path, stage: Path, sandbox: Sandbox) -> Discove
 
 
 def part1_sources(stage: Path) -> dict[str, str]:
-    """File name -> source of each staged Part 1 file."""
-    return {Path(path).name: (stage / "submission" / path).read_text(encoding="utf-8", errors="replace")
-            for path in GRADED_FILES if path.startswith("part1_scratch/") and (stage / "submission" / path).exists()}
+    """Graded path -> source of each staged Part 1 file."""
+    files = dict.fromkeys(component.file for component in in_part(1))
+    return {path: (stage / "submission" / path).read_text(encoding="utf-8", errors="replace") for path in files if (stage / "submission" / path).exists()}
 
 
-def part1_violations(stage: Path) -> dict[str, list]:
-    return {Path(name).stem: find_violations(source) for name, source in part1_sources(stage).items()}
+def part1_violations(sources: dict[str, str]) -> dict[str, list]:
+    """Component -> what its file (in ``sources``, by graded path) does against Part 1's rule: no credit for it."""
+    return {component.name: find_violations(sources[component.file]) for component in in_part(1) if component.file in sources}
 
 
 def warm_up_torch() -> None:
@@ -102,8 +104,9 @@ def run_suites(config: GraderConfig, submission: Path, sandbox: Sandbox, progres
             zygote = Zygote.start()  # Part 2 workers share the judge's torch: one copy in memory
             workers["part2"] = Worker("part2", stage, sandbox, config.worker_start_seconds, zygote)
             workers["part2"].start()
-            state = GradingState(config, discovery, workers, part1_violations(stage), stop=stop, deadline=deadline)
-            state.notes += numpy_removals.warnings_for(part1_sources(stage))
+            sources = part1_sources(stage)
+            state = GradingState(config, discovery, workers, part1_violations(sources), stop=stop, deadline=deadline)
+            state.notes += numpy_removals.warnings_for({Path(path).name: source for path, source in sources.items()})
             for note in state.notes:
                 print(note, flush=True)  # before the tests: a NumPy difference explains failures to come
             if os.environ.get(FAULT_VARIABLE) == "1":

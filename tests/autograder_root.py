@@ -6,8 +6,8 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from grader.discover import GRADED_FILES
 from grader.instructor.package import unpack
+from grader.worker.runtime.assignment import graded_files
 
 from conftest import REFERENCE
 
@@ -35,15 +35,15 @@ def put_submission(root: Path, layout: str, source: Path = REFERENCE) -> None:
     """The graded files of ``source`` in ``root/submission``, uploaded in ``layout`` (one of ``LAYOUTS``)."""
     submission = root / "submission"
     if layout == "template":
-        for graded in GRADED_FILES:
+        for graded in graded_files():
             (submission / graded).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source / graded, submission / graded)
     elif layout == "flat":
-        for graded in GRADED_FILES:
+        for graded in graded_files():
             shutil.copyfile(source / graded, submission / Path(graded).name)
     elif layout == "zip":
         with zipfile.ZipFile(submission / "handin.zip", "w") as archive:
-            for graded in GRADED_FILES:
+            for graded in graded_files():
                 archive.write(source / graded, f"handin/{graded}")
     else:
         raise ValueError(f"unknown layout {layout!r}; one of {LAYOUTS}")

@@ -30,15 +30,14 @@ import jsonschema
 import pytest
 
 from grader.report.results import SCHEMA
+from grader.worker.runtime import assignment
 
 from conftest import REFERENCE, ROOT, Graded, overlay, run_grader
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the confined worker needs root (CI and Gradescope run as root)")
 
-PART1_CLASSES = {"conv": "Conv2D", "maxpool": "MaxPool2D", "relu": "ReLU", "linear": "Linear", "sgd": "SGD"}
-FILES = {"conv": "part1_scratch/conv.py", "maxpool": "part1_scratch/maxpool.py", "relu": "part1_scratch/relu.py",
-         "linear": "part1_scratch/linear.py", "sgd": "part1_scratch/sgd.py", "models": "part2_pytorch/models.py",
-         "train": "part2_pytorch/train.py"}
+PART1_CLASSES = {component.name: component.object for component in assignment.in_part(1)}
+FILES = {Path(file).stem: file for file in assignment.graded_files()}  # conv, ..., sgd, models, train
 JUDGE_TOKEN = "judge-secret-" + uuid.uuid4().hex  # in the judge's environment only
 MAX_RESULTS_BYTES = 1_000_000
 

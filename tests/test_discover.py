@@ -8,15 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from grader.discover import GRADED_FILES, discover
+from grader.discover import discover
+from grader.worker.runtime.assignment import graded_files
 
 from conftest import REFERENCE
 
-FLAT = {Path(path).name: path for path in GRADED_FILES}
+FLAT = {Path(path).name: path for path in graded_files()}
 
 
 def template_layout(root: Path) -> Path:
-    for path in GRADED_FILES:
+    for path in graded_files():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(REFERENCE / path, root / path)
     return root
@@ -53,7 +54,7 @@ LAYOUTS = {"template": template_layout, "flat": flat_layout, "nested": nested_la
 
 def assert_found_all(found, staged: Path) -> None:
     assert found.missing == () and found.ambiguous == {}
-    for path in GRADED_FILES:
+    for path in graded_files():
         assert (staged / path).read_bytes() == (REFERENCE / path).read_bytes()
     assert found.summary().startswith("Found all 7 graded files")
 
@@ -87,7 +88,7 @@ def test_only_the_graded_files_are_taken(tmp_path):
         (submission / extra).write_text("raise SystemExit('not graded')\n")
     discover(submission, tmp_path / "staged")
     taken = sorted(path.relative_to(tmp_path / "staged").as_posix() for path in (tmp_path / "staged").rglob("*") if path.is_file())
-    assert taken == sorted(GRADED_FILES)
+    assert taken == sorted(graded_files())
 
 
 def test_missing_files_are_listed_with_what_was_found(tmp_path):
@@ -166,7 +167,7 @@ def test_a_corrupt_member_is_a_note(tmp_path):
 def test_windows_backslashes_in_a_zip(tmp_path):
     archive = tmp_path / "submission.zip"
     with zipfile.ZipFile(archive, "w") as handle:
-        for path in GRADED_FILES:
+        for path in graded_files():
             handle.writestr("assignment3\\" + path.replace("/", "\\"), (REFERENCE / path).read_bytes())
     assert_found_all(discover(archive, tmp_path / "staged"), tmp_path / "staged")
 

@@ -24,9 +24,9 @@ import jsonschema
 import pytest
 
 from grader.config import load_config
-from grader.discover import GRADED_FILES
 from grader.instructor.package import shipped, unpack, write_zip
 from grader.report.results import SCHEMA
+from grader.worker.runtime.assignment import graded_files
 
 from autograder_root import LAYOUTS, gradescope_root, put_submission
 from conftest import REFERENCE, ROOT, TEMPLATE, leaderboard_on
@@ -51,7 +51,7 @@ def defined_tests(path: Path) -> set[str]:
 
 
 def reference_texts() -> dict[bytes, str]:
-    return {(REFERENCE / graded).read_bytes().strip(): graded for graded in GRADED_FILES}
+    return {(REFERENCE / graded).read_bytes().strip(): graded for graded in graded_files()}
 
 
 def assert_no_reference_code(archive: zipfile.ZipFile) -> None:
@@ -83,7 +83,7 @@ def test_autograder_has_setup_and_run_autograder_at_its_root(autograder_zip):
 
 def test_autograder_carries_the_stubs_its_self_check_grades(autograder_zip):
     with zipfile.ZipFile(autograder_zip) as archive:
-        for graded in GRADED_FILES:
+        for graded in graded_files():
             assert archive.read(f"submission_template/{graded}") == (TEMPLATE / graded).read_bytes(), graded
 
 
@@ -344,7 +344,7 @@ def test_handout_has_what_students_need(handout_zip):
         names = set(archive.namelist())
         readme = archive.read("assignment3/README.md").decode()
         modes = {info.filename: (info.external_attr >> 16) & 0o777 for info in archive.infolist()}
-    assert {f"assignment3/submission_template/{graded}" for graded in GRADED_FILES} <= names
+    assert {f"assignment3/submission_template/{graded}" for graded in graded_files()} <= names
     assert {"assignment3/requirements.txt", "assignment3/pyproject.toml", "assignment3/scripts/ensure-env.sh", "assignment3/grader/requirements.py", "assignment3/grader/config.toml"} <= names
     assert modes["assignment3/run_grader.sh"] == 0o755
     assert not any(name.startswith("assignment3/grader/instructor/") for name in names)

@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 
 from grader.config import load_config
-from grader.discover import GRADED_FILES
 from grader.report.results import validate
+from grader.worker.runtime.assignment import graded_files
 
 from autograder_root import LAYOUTS, gradescope_root, put_submission
 from box import BoxRun, BoxUnavailable, run_in_box
@@ -185,7 +185,7 @@ def test_a_syntax_error_in_conv_costs_the_conv_points_only(image, tmp_path):
 
 
 def test_a_submission_that_hangs_everywhere_is_graded_within_the_timeout(image, tmp_path):
-    files = {graded: hanging((REFERENCE / graded).read_text()) for graded in GRADED_FILES}
+    files = {graded: hanging((REFERENCE / graded).read_text()) for graded in graded_files()}
     results, run = grade_in_box(image, overlay(tmp_path / "hanging", files))
     assert results["score"] == 0 and len(failed_names(results)) == len(results["tests"])
     print(f"hanging everywhere: graded in {run.wall_seconds:.0f} s (Gradescope's timeout: {GRADESCOPE_TIMEOUT_SECONDS} s)")

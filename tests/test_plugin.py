@@ -8,11 +8,12 @@ from dataclasses import dataclass
 import pytest
 
 from grader.config import DEFAULT_PATH, load_config
-from grader.discover import GRADED_FILES, Discovery
+from grader.discover import Discovery
 from grader.judge.feedback import GENERIC_HIDDEN
 from grader.judge.outcome import TestOutcome
 from grader.judge.plugin import GradingPlugin, GradingState
 from grader.report.results import build_result
+from grader.worker.runtime.assignment import graded_files
 
 pytest_plugins = ["pytester"]
 
@@ -81,7 +82,7 @@ def grade(pytester: pytest.Pytester) -> Grade:
         pytester.makepyfile(test_suite=SUITE)
         pytester.makeini("[pytest]\naddopts = --strict-markers -p no:cacheprovider\n")
         config = load_config(pytester.makefile(".toml", config=config_text(policy)))
-        found = {path: path for path in GRADED_FILES if path not in missing}
+        found = {path: path for path in graded_files() if path not in missing}
         state = GradingState(config, Discovery(found, missing=missing), workers={}, violations={})
         result = pytester.runpytest("--tb=short", plugins=[GradingPlugin(state)])
         outcomes = {nodeid.split("::")[1]: outcome for nodeid, outcome in state.outcomes.items()}

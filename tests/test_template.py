@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from grader.discover import GRADED_FILES
 from grader.instructor.package import PackageError
 from grader.instructor.template import MarkerError, stale_files, student_version, template_entries, template_files, write
+from grader.worker.runtime.assignment import graded_files
 
 from conftest import REFERENCE, ROOT, TEMPLATE
 
@@ -75,11 +75,11 @@ def test_blocks_become_stubs_and_helpers_disappear():
 def test_provided_files_are_copied_and_graded_files_stubbed():
     files = template_files()
     for relative, text in files.items():
-        if relative in GRADED_FILES:
+        if relative in graded_files():
             assert "BEGIN SOLUTION" not in text and "NotImplementedError" in text, relative
         else:
             assert text == (REFERENCE / relative).read_text(), relative
-    assert set(GRADED_FILES) < set(files)
+    assert set(graded_files()) < set(files)
 
 
 @pytest.mark.parametrize(("source", "error"), [

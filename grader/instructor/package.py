@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..config import GraderConfig
-from ..discover import GRADED_FILES
 from ..grade import GRADER_DIR, PROJECT_DIR, SUITES_DIR
 from ..worker.client import RUNTIME_DIR
+from ..worker.runtime.assignment import graded_files
 
 FILES_DIR = Path(__file__).with_name("files")  # setup.sh, run_autograder, self_check.py, the student README
 SETTINGS = "gradescope-settings.txt"  # the Gradescope settings to pick, with measured memory and times
@@ -200,7 +200,7 @@ def unpack(archive: Path, destination: Path) -> Path:
 def reference_leaks(entries: list[Entry]) -> list[str]:
     """Entries that are, or hold, the reference solution: a path under ``reference/`` or a graded file's text."""
     solution = {}
-    for graded in GRADED_FILES:
+    for graded in graded_files():
         path = REFERENCE_DIR / graded
         if path.is_file():
             solution[normalized(path.read_bytes())] = graded

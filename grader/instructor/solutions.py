@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from pathlib import PurePosixPath
 
-from ..discover import GRADED_FILES
+from ..worker.runtime.assignment import graded_files
 from .package import REFERENCE_DIR, Entry
 
 
@@ -67,7 +67,7 @@ def fingerprints(source: str) -> dict[str, str]:
 def reference_fingerprints() -> dict[str, str]:
     """The graded functions and classes of ``reference/`` (the provided helpers there are shipped on purpose)."""
     found = {}
-    for graded in GRADED_FILES:
+    for graded in graded_files():
         path = REFERENCE_DIR / graded
         if path.is_file():
             found.update({dump: f"{graded}: {name}" for dump, name in fingerprints(path.read_text()).items()})

@@ -32,8 +32,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..discover import COMPONENTS_BY_FILE
 from ..grade import TEMPLATE_DIR
+from ..worker.runtime.assignment import components_in, graded_files
 from .package import REFERENCE_DIR, Entry, PackageError, shipped, skipped
 
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?: (?P<task>\w+)(?::\s*(?P<note>.*\S))?)?\s*$")
@@ -134,7 +134,7 @@ def template_files(reference: Path = REFERENCE_DIR) -> dict[str, str]:
     for relative in folder_files(reference):
         source = (reference / relative).read_text(encoding="utf-8")
         check_tasks(relative, {block.task for block in blocks(source, relative)})
-        files[relative] = student_version(source, relative) if relative in COMPONENTS_BY_FILE else source
+        files[relative] = student_version(source, relative) if relative in graded_files() else source
     return files
 
 
@@ -144,7 +144,7 @@ def check_tasks(relative: str, tasks: set[str | None]) -> None:
     Raises:
         MarkerError: naming the file and what is wrong.
     """
-    components = set(COMPONENTS_BY_FILE.get(relative, ()))
+    components = {component.name for component in components_in(relative)}
     if not components and tasks:
         raise MarkerError(f"{relative}: a provided file has a # BEGIN SOLUTION block; students would never see that code")
     if unknown := sorted(str(task) for task in tasks - components - {None}):

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-CLASS_NAMES = {"conv": "Conv2D", "maxpool": "MaxPool2D", "relu": "ReLU", "linear": "Linear"}
+from ..worker.runtime import assignment
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class LayerCase:
     @property
     def call(self) -> str:
         arguments = ", ".join(f"{k}={v}" for k, v in self.init.items())
-        return f"{CLASS_NAMES[self.component]}({arguments}) with x of shape {self.x_shape}"
+        return f"{assignment.component(self.component).object}({arguments}) with x of shape {self.x_shape}"
 
     @property
     def param_shapes(self) -> dict[str, tuple[int, ...]]:

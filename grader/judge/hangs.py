@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ..worker.runtime.scenarios import STUDENT_OBJECTS
+from ..worker.runtime.assignment import component, components_in, module_of
 
 DUMP_HEADER = re.compile(r"^(?:Current thread|Thread) 0x[0-9a-f]+ (?:\[[^\]]*\] )?\(most recent call first\):$")
 DUMP_FRAME = re.compile(r'^\s+File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<name>\S+)$')
@@ -33,7 +33,7 @@ class Hang:
     @property
     def target(self) -> str:
         """How the worker finds the function: ``module:qualname``."""
-        return f"{self.file.removesuffix('.py').replace('/', '.')}:{self.function}"
+        return f"{module_of(self.file)}:{self.function}"
 
     @property
     def shown(self) -> str:
@@ -82,9 +82,8 @@ def enclosing_names(source: str, line: int) -> list[str]:
 
 def graded_function(graded_path: str, names: list[str]) -> str | None:
     """``Class.method`` or ``function`` when ``names`` lie in a graded object of that file; None for helpers."""
-    module = graded_path.removesuffix(".py").replace("/", ".")
-    graded = {name for module_name, name in STUDENT_OBJECTS.values() if module_name == module}
-    if not names or names[0] not in graded:
+    objects = {graded.object for graded in components_in(graded_path)}
+    if not names or names[0] not in objects:
         return None
     return ".".join(names[:2])
 
@@ -113,6 +112,6 @@ def locate(output: str, submission: Path, test: str, seconds: float) -> tuple[st
     return cleaned, module_hang
 
 
-def component_hang(component: str, graded_path: str, test: str, seconds: float) -> Hang:
+def component_hang(name: str, graded_path: str, test: str, seconds: float) -> Hang:
     """When the stack names no graded function (a wrapper, no dump): the component's class or function is not used again."""
-    return Hang(graded_path, STUDENT_OBJECTS[component][1], 0, test, seconds)
+    return Hang(graded_path, component(name).object, 0, test, seconds)

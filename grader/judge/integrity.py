@@ -6,10 +6,10 @@ violation is reported with its line even when the file would not import.
 from __future__ import annotations
 
 import ast
-import sys
 from dataclasses import dataclass
 
-ALLOWED_PACKAGES = ("numpy", "part1_scratch")
+from ..worker.runtime.assignment import part1_may_import
+
 # The builtins that import or run code: flagged when the builtin itself is called or aliased (a bare name the file does
 # not bind itself, or an attribute of ``builtins``), never a method or attribute of that name (re.compile, model.eval).
 CODE_BUILTINS = ("__import__", "exec", "eval", "compile")
@@ -28,11 +28,6 @@ class Violation:
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.what}"
-
-
-def _forbidden(module: str) -> bool:
-    top = module.split(".")[0]
-    return top not in ALLOWED_PACKAGES and top not in sys.stdlib_module_names
 
 
 def _bound_names(tree: ast.AST) -> set[str]:
@@ -79,8 +74,8 @@ def find_violations(source: str) -> list[Violation]:
     called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call) and _dynamic_name(node.func, bound)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found += [Violation(node.lineno, f"imports {alias.name}") for alias in node.names if _forbidden(alias.name)]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and _forbidden(node.module):
+            found += [Violation(node.lineno, f"imports {alias.name}") for alias in node.names if not part1_may_import(alias.name)]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and not part1_may_import(node.module):
             found.append(Violation(node.lineno, f"imports from {node.module}"))
         elif isinstance(node, ast.ImportFrom) and node.module in BUILTINS_MODULES and {alias.name for alias in node.names} & set(CODE_BUILTINS):
             found.append(Violation(node.lineno, "imports exec/eval/compile/__import__ from builtins (dynamic imports and exec are not allowed)"))

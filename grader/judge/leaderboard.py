@@ -14,18 +14,19 @@ from typing import Any
 import numpy as np
 
 from ..config import LEADERBOARD_ENTRIES
+from ..worker.runtime.assignment import in_part
 from . import cases, compare
 from .plugin import GradingState
 
 CONV_SPEED_CASE = cases.conv("speed_4x3x16x16_k3_p1", (4, 3, 16, 16), out_channels=8, kernel_size=3, padding=1)
 CONV_SPEED_LIMIT_SECONDS = 60.0  # wall clock for the whole measurement; a slower Conv2D gets no entry
 MIN_TIMING_SECONDS = 0.5  # each side is run at least 3 times, and until this much time is spent
-PART1_COMPONENTS = ("conv", "maxpool", "relu", "linear", "sgd")
+SPEED_SCENARIO = "speed.conv"
 
 
 def measure(state: GradingState) -> None:
     """Run the leaderboard-only measurements the config asks for (after the tests, before the workers stop)."""
-    if "conv_speed_vs_torch" in state.config.leaderboard and "part2" in state.workers:
+    if "conv_speed_vs_torch" in state.config.leaderboard:
         ratio = conv_speed_ratio(state)
         if ratio is not None:
             state.measurements["conv_speed_vs_torch"] = ratio
@@ -33,11 +34,11 @@ def measure(state: GradingState) -> None:
 
 def conv_speed_ratio(state: GradingState) -> float | None:
     """The student's time over torch's, or None when Conv2D is missing, breaks Part 1's rule, fails or is wrong."""
-    if state.discovery.problem_with("conv") or any(state.violations.get(component) for component in PART1_COMPONENTS):
+    if state.discovery.problem_with("conv") or any(state.violations.get(component.name) for component in in_part(1)):
         return None
     x, params, dout = CONV_SPEED_CASE.inputs()
     args = {"init": CONV_SPEED_CASE.init, "params": params, "x": x, "dout": dout, "min_seconds": MIN_TIMING_SECONDS}
-    outcome = state.workers["part2"].call("speed.conv", args, timeout=CONV_SPEED_LIMIT_SECONDS)
+    outcome = state.worker_for(SPEED_SCENARIO).call(SPEED_SCENARIO, args, timeout=CONV_SPEED_LIMIT_SECONDS)
     if not outcome.ok or not isinstance(outcome.result, dict):
         return None
     from . import oracle  # torch: imported only when this entry is on, keeping `python -m grader` quick to start

@@ -8,15 +8,13 @@ import numpy as np
 import torch
 
 from ..config import GraderConfig
-from ..worker.runtime import trusted
+from ..worker.runtime import assignment, trusted
 from . import compare, feedback, oracle, training
 from .plugin import Student
 
-NAMES = {"twolayer": "TwoLayerNet", "vanilla_cnn": "VanillaCNN"}
-
 
 def describe_call(component: str, init: dict[str, Any]) -> str:
-    return f"{NAMES[component]}({', '.join(f'{k}={v}' for k, v in init.items())})"
+    return f"{assignment.component(component).object}({', '.join(f'{k}={v}' for k, v in init.items())})"
 
 
 def grader_model(component: str, init: dict[str, Any], seed: int = 0) -> torch.nn.Module:

@@ -18,11 +18,11 @@ import pytest
 from ..config import GraderConfig
 from ..discover import Discovery
 from ..worker.client import CallOutcome, Worker
+from ..worker.runtime import scenarios
 from . import evidence, feedback, hangs
 from .integrity import Violation
-from .outcome import STUDENT_COMPONENTS, TestMeta, TestOutcome
+from .outcome import TestMeta, TestOutcome
 
-PART1_SCENARIOS = ("layer.", "sgd.", "scratch.")
 NOT_RUN = "not run: "
 @dataclass
 class Stop:
@@ -67,6 +67,13 @@ class GradingState:
 
     def seconds_left(self) -> float:
         return self.deadline - time.monotonic()
+
+    def worker_for(self, scenario: str) -> Worker:
+        """The worker of the part the scenario is registered with."""
+        part = scenarios.part_of(scenario)
+        if part is None:
+            raise GraderFault(f"unknown scenario {scenario!r}")
+        return self.workers[f"part{part}"]
 
     def not_again(self) -> dict[str, str]:
         """The student functions that did not return earlier: the worker refuses to call them."""
@@ -117,7 +124,7 @@ class Student:
         __tracebackhide__ = True
         state = self.state
         state.refuse_if_stopped_or_hung(self.meta)
-        worker = state.workers["part1" if scenario.startswith(PART1_SCENARIOS) else "part2"]
+        worker = state.worker_for(scenario)
         grading_left = state.seconds_left()
         timeout = max(min(self.budget, grading_left), 0.1)
         outcome = worker.call(scenario, args, timeout=timeout, not_again=state.not_again())
@@ -184,7 +191,7 @@ class GradingPlugin:
         part = self.state.config.part_of(item.path.name)
         counters[part] = counters.get(part, 0) + 1
         tags = [tag for mark in item.iter_markers("tags") for tag in mark.args]
-        unknown = [tag for tag in tags if tag not in STUDENT_COMPONENTS and not tag.isidentifier()]
+        unknown = [tag for tag in tags if not tag.isidentifier()]
         if unknown:
             raise pytest.UsageError(f"{item.nodeid}: malformed tags {unknown}")
         stem = item.path.stem.removeprefix("test_")

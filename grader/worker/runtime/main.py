@@ -27,10 +27,9 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from . import confine, provenance, scenarios, wire
+from .assignment import part1_may_import
 
-# Part 1 may use NumPy and the standard library only (the contract). ``_sysconfigdata_*`` (read by sysconfig, e.g.
-# for numpy.testing) is standard library too, though not in sys.stdlib_module_names.
-ALLOWED_IN_PART1 = ("numpy", "part1_scratch", "grader_runtime")
+RUNTIME_PACKAGE = "grader_runtime"  # this package's name in the worker: the grader's own imports, outside Part 1's rule
 # Ways around that rule without an import: other programs, native libraries.
 BLOCKED_IN_PART1 = frozenset({
     "os.exec", "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.system", "os.startfile", "subprocess.Popen",
@@ -55,8 +54,7 @@ def part1_guard(event: str, args: tuple[Any, ...]) -> None:
     """Audit hook for the Part 1 worker; once added, no Python code can remove it."""
     if event == "import":
         name = str(args[0])
-        top = name.partition(".")[0]
-        if top not in ALLOWED_IN_PART1 and top not in sys.stdlib_module_names and not top.startswith("_sysconfigdata"):
+        if not part1_may_import(name) and name.partition(".")[0] != RUNTIME_PACKAGE:
             raise ImportError(f"import of '{name}' is not allowed in Part 1 (NumPy and the standard library only)")
     elif event in BLOCKED_IN_PART1:
         raise PermissionError(f"{event} is not allowed in Part 1 (NumPy and the standard library only: no other programs or native libraries)")
@@ -217,28 +215,30 @@ def send(replies: BinaryIO, request_id: int, reply: dict[str, Any]) -> None:
     replies.flush()
 
 
-def grader_fault(request: Any) -> str | None:
-    """What is wrong with a request the judge sent (an unknown scenario, arguments it does not take), or None."""
+def grader_fault(request: Any, part: int) -> str | None:
+    """What is wrong with a request the judge sent (an unknown scenario, one of the other part, arguments it does not take), or None."""
     if not isinstance(request, dict) or not isinstance(request.get("args"), dict):
         return f"malformed request {str(request)[:200]}"
-    handler = scenarios.REGISTRY.get(request.get("scenario"))
-    if handler is None:
+    registered = scenarios.REGISTRY.get(request.get("scenario"))
+    if registered is None:
         return f"unknown scenario {request.get('scenario')!r}; known: {', '.join(sorted(scenarios.REGISTRY))}"
+    if registered.part != part:
+        return f"scenario {request['scenario']!r} runs in the Part {registered.part} worker, not in this Part {part} worker"
     try:
-        inspect.signature(handler).bind(**request["args"])
+        inspect.signature(registered.function).bind(**request["args"])
     except TypeError as error:
         return f"scenario {request['scenario']!r} called with arguments it does not take: {error}"
     return None
 
 
-def serve(requests: BinaryIO, replies: BinaryIO, submission_dir: str, baseline: Baseline, worker_pid: int) -> None:
+def serve(requests: BinaryIO, replies: BinaryIO, submission_dir: str, part: int, baseline: Baseline, worker_pid: int) -> None:
     while True:
         request = wire.read_frame(requests)
-        fault = grader_fault(request)
+        fault = grader_fault(request, part)
         if fault:  # a mistake of the grader's own code: said before any student code runs, never blamed on the student
             send(replies, request.get("id", 0), {"ok": False, "internal": fault})
             continue
-        handler: Callable[..., Any] = scenarios.REGISTRY[request["scenario"]]
+        handler: Callable[..., Any] = scenarios.REGISTRY[request["scenario"]].function
         limit_cpu(request.get("cpu_seconds"))
         try:
             refuse(request.get("not_again") or {})
@@ -297,7 +297,9 @@ def refusing(message: str, filename: str) -> Callable[..., Any]:
     return namespace["refused"]
 
 
-def main(submission_dir: str, part: str, limits: str = "{}", options: str = "{}") -> None:
+def main(submission_dir: str, worker: str, limits: str = "{}", options: str = "{}") -> None:
+    """Serve the judge as the worker named ``worker`` ("part1", "part2")."""
+    part = int(worker.removeprefix("part"))
     requests, replies = take_protocol_streams()
     worker_pid = os.getpid()
     die_with_the_judge()
@@ -308,7 +310,7 @@ def main(submission_dir: str, part: str, limits: str = "{}", options: str = "{}"
     forbid_new_privileges()
     sys.dont_write_bytecode = True
     scenarios.preload(part)
-    if part == "part1":
+    if part == 1:
         sys.addaudithook(part1_guard)
     sys.path.insert(0, submission_dir)  # after the grader's own imports, so nothing there can shadow them
     baseline = Baseline()
@@ -317,6 +319,6 @@ def main(submission_dir: str, part: str, limits: str = "{}", options: str = "{}"
     confine.drop_runtime(submission_dir, confinement)
     wire.write_frame(replies, {"ready": True, "pid": worker_pid, "confinement": confinement})
     try:
-        serve(requests, replies, submission_dir, baseline, worker_pid)
+        serve(requests, replies, submission_dir, part, baseline, worker_pid)
     except EOFError:
         os._exit(0)

@@ -10,43 +10,52 @@ import importlib
 import os
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from . import provenance
+from . import assignment, provenance
 
-REGISTRY: dict[str, Callable[..., Any]] = {}
 
-# component -> (module under the submission, graded class or function)
-STUDENT_OBJECTS = {
-    "conv": ("part1_scratch.conv", "Conv2D"),
-    "maxpool": ("part1_scratch.maxpool", "MaxPool2D"),
-    "relu": ("part1_scratch.relu", "ReLU"),
-    "linear": ("part1_scratch.linear", "Linear"),
-    "sgd": ("part1_scratch.sgd", "SGD"),
-    "twolayer": ("part2_pytorch.models", "TwoLayerNet"),
-    "vanilla_cnn": ("part2_pytorch.models", "VanillaCNN"),
-    "train_epoch": ("part2_pytorch.train", "train_epoch"),
-    "validate": ("part2_pytorch.train", "validate"),
-}
+@dataclass(frozen=True)
+class Scenario:
+    function: Callable[..., Any]
+    part: int  # the part whose worker runs it
+
+
+REGISTRY: dict[str, Scenario] = {}
+PART_MODULES = {1: ".part1", 2: ".part2"}  # each registers its own scenarios, with its part
 
 
 class ContractError(TypeError):
     """Student code returned something the contract does not allow."""
 
 
-def scenario(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def register(function: Callable[..., Any]) -> Callable[..., Any]:
-        REGISTRY[name] = function
-        return function
+def registrar(part: int) -> Callable[[str], Callable[[Callable[..., Any]], Callable[..., Any]]]:
+    """The ``@scenario(name)`` decorator of one part's module: what it registers runs in that part's worker."""
 
-    return register
+    def scenario(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def register(function: Callable[..., Any]) -> Callable[..., Any]:
+            REGISTRY[name] = Scenario(function, part)
+            return function
+
+        return register
+
+    return scenario
 
 
-def student_object(component: str) -> Any:
-    module_name, attribute = STUDENT_OBJECTS[component]
-    return provenance.own(getattr(importlib.import_module(module_name), attribute), attribute)
+def part_of(name: str) -> int | None:
+    """The part whose worker runs scenario ``name`` (None for an unknown name), every part's scenarios loaded first."""
+    for module in PART_MODULES.values():
+        importlib.import_module(module, __package__)
+    return REGISTRY[name].part if name in REGISTRY else None
+
+
+def student_object(name: str) -> Any:
+    """The submission's class or function of component ``name``, checked to be the student's own."""
+    graded = assignment.component(name)
+    return provenance.own(getattr(importlib.import_module(graded.module), graded.object), graded.object)
 
 
 def plain_array(value: Any, what: str) -> np.ndarray:
@@ -76,10 +85,7 @@ def hide_runtime_warnings() -> None:
     warnings.showwarning = student_warnings_only(warnings.showwarning)
 
 
-def preload(part: str) -> None:
-    """Import the trusted libraries before any student code runs."""
+def preload(part: int) -> None:
+    """Import the trusted libraries and this part's scenarios before any student code runs."""
     hide_runtime_warnings()
-    if part == "part1":
-        importlib.import_module(".part1", __package__)
-    else:
-        importlib.import_module(".part2", __package__)
+    importlib.import_module(PART_MODULES[part], __package__)
