@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from .config import GraderConfig, load_config
+from .config import ConfigError, GraderConfig, load_config
 from .discover import Discovery, add_provided_files, discover
 from .judge import leaderboard, numpy_removals
 from .judge.integrity import find_violations
@@ -186,8 +186,9 @@ def grade(submission: Path, results_path: Path, config_path: str | None = None, 
         except Interrupted:
             document = results.interrupted_document(f"Grading {stop.reason}, before any test ran; run it again.", time.monotonic() - started)
             code = 128 + stop.signal
-        except Exception:
-            error = traceback.format_exc(limit=5)
+        except Exception as failure:  # whatever failed, a results file is written
+            # A config error names the key and the fix; any other failure is a grader bug, shown with its lines.
+            error = f"{type(failure).__name__}: {failure}" if isinstance(failure, ConfigError) else traceback.format_exc(limit=5)
             document = results.fallback_document(error, time.monotonic() - started)
             print(document["output"], error, sep="\n")  # the console: instructors only on Gradescope
             code = 2

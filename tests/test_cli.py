@@ -101,6 +101,16 @@ def test_harness_failure_writes_score_zero_results_and_exits_nonzero(tmp_path):
     jsonschema.validate(graded.results, SCHEMA)
 
 
+def test_a_typo_in_the_config_fails_the_grading_naming_the_key_and_the_fix(tmp_path):
+    bad_config = tmp_path / "config.toml"
+    bad_config.write_text((ROOT / "grader/config.toml").read_text().replace("default_timeout = ", "default_timout = ", 1))
+    graded = run_grader(REFERENCE, tmp_path / "results.json", "--config", str(bad_config))
+    assert graded.returncode == 2 and graded.results["score"] == 0
+    said = graded.results["tests"][0]["output"]
+    assert "unknown key `default_timout` in the top level; did you mean `default_timeout`?" in said
+    assert "Traceback" not in said and graded.results["tests"][0]["visibility"] == "hidden"
+
+
 def test_nonexistent_submission_is_a_harness_failure(tmp_path):
     graded = run_grader(tmp_path / "nope", tmp_path / "results.json")
     assert graded.returncode != 0
