@@ -145,13 +145,14 @@ def shape_relation(actual: tuple[int, ...], expected: tuple[int, ...]) -> str:
 def wrong_shape(quantity: str, actual: tuple[int, ...], expected: tuple[int, ...], call: str, hint: str) -> NoReturn:
     __tracebackhide__ = True
     relation = shape_relation(tuple(actual), tuple(expected))
-    fail(call, f"  {quantity} has shape {tuple(actual)}, expected {tuple(expected)}" + (f" ({relation})" if relation else ""), hint=hint)
+    fact = f"{quantity} has shape {tuple(actual)}, expected {tuple(expected)}" + (f" ({relation})" if relation else "")
+    fail_with(Feedback(call, (fact,), hint=hint))
 
 
 def not_finite(quantity: str, actual: np.ndarray, call: str) -> NoReturn:
     __tracebackhide__ = True
     bad = np.argwhere(~np.isfinite(actual))
-    fail(call, f"  {quantity} contains {len(bad)} NaN/inf values, the first at {index_text(tuple(bad[0]))}")
+    fail_with(Feedback(call, (f"{quantity} contains {len(bad)} NaN/inf values, the first at {index_text(tuple(bad[0]))}",)))
 
 
 def scalar_mismatch(quantity: str, actual: float, expected: float, call: str, hint: str, ratio: Fraction | None = None) -> NoReturn:
@@ -166,9 +167,9 @@ def student_error(call: str, error: dict[str, Any]) -> NoReturn:
     __tracebackhide__ = True
     kind, message = error.get("type", "Error"), str(error.get("message", ""))
     if kind == "NotImplementedError":
-        fail(call, f"  not implemented yet{': ' + message if message else ''}")
+        fail_with(Feedback(call, (f"not implemented yet{': ' + message if message else ''}",)))
     if kind == "NotCalledAgain":  # the grader's stand-in for a function that did not return earlier
-        fail(call, f"  {message}")
+        fail_with(Feedback(call, (message,)))
     where = tuple(str(frame) for frame in error.get("frames", []))
     if kind == "ContractError":  # the grader's words; the student's lines when student code raised under it
         fail_with(Feedback(call, (message,), where))
@@ -178,4 +179,4 @@ def student_error(call: str, error: dict[str, Any]) -> NoReturn:
 
 def worker_failure(call: str, failure: str) -> NoReturn:
     __tracebackhide__ = True
-    fail(call, f"  {failure}")
+    fail_with(Feedback(call, (failure,)))
