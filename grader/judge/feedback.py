@@ -32,9 +32,47 @@ class Difference:
     mistake: str = ""  # the known mistake whose values the student's equal
 
 
-def fail(*lines: str) -> NoReturn:
+@dataclass(frozen=True)
+class Feedback:
+    """What a failed check tells the student, in parts: the report lays them out, ``text()`` is the message as written."""
+
+    call: str  # what was called, e.g. "Conv2D(...).backward(dout)"
+    facts: tuple[str, ...] = ()  # what differs, and by how much
+    where: tuple[str, ...] = ()  # the student's lines the error came from, innermost last
+    diagnosis: tuple[str, ...] = ()  # what the wrong values have in common: the likeliest cause
+    hint: str = ""
+
+    def text(self) -> str:
+        lines = [self.call, *(f"  {fact}" for fact in self.facts)]
+        if self.where:
+            lines += ["  in your code:", *(f"    {frame}" for frame in self.where)]
+        lines += [*(f"  {line}" for line in self.diagnosis), hint_line(self.hint)]
+        return "\n".join(line for line in lines if line)
+
+
+class CheckFailed(pytest.fail.Exception):
+    """A failed check: pytest's own failure (no traceback), carrying its feedback for the reports."""
+
+    def __init__(self, feedback: Feedback) -> None:
+        super().__init__(feedback.text(), pytrace=False)
+        self.feedback = feedback
+
+
+def fail_with(feedback: Feedback) -> NoReturn:
     __tracebackhide__ = True
-    pytest.fail("\n".join(line for line in lines if line), pytrace=False)
+    raise CheckFailed(feedback)
+
+
+def fail(call: str, *facts: str, hint: str = "") -> NoReturn:
+    """Fail a check: ``facts`` are the message's lines after the call, as shown (indented by two spaces)."""
+    __tracebackhide__ = True
+    fail_with(Feedback(call, tuple(fact.removeprefix("  ") for fact in facts if fact), hint=hint))
+
+
+def refuse(*lines: str) -> NoReturn:
+    """Fail a test that cannot run (a component missing or forbidden, a hang, a stop): a plain message, not a check's feedback."""
+    __tracebackhide__ = True
+    pytest.fail("\n".join(lines), pytrace=False)
 
 
 def hint_line(hint: str) -> str:
@@ -63,29 +101,27 @@ def pattern_lines(found: Difference, axes: Sequence[str]) -> list[str]:
     """What the wrong values have in common, when something simple does: the likeliest pointer to the cause."""
     lines = []
     if found.mistake:
-        lines.append(f"  Your values equal {found.mistake}.")
+        lines.append(f"Your values equal {found.mistake}.")
     elif found.ratio is not None:
-        lines.append(f"  Every value is {ratio_text(found.ratio)} the expected one.")
+        lines.append(f"Every value is {ratio_text(found.ratio)} the expected one.")
     if found.spurious and not found.mistake:
-        lines.append(f"  {found.spurious} values are non-zero where the expected value is exactly 0.")
+        lines.append(f"{found.spurious} values are non-zero where the expected value is exactly 0.")
     if found.missing and not found.mistake:
-        lines.append(f"  {found.missing} values are 0 where the expected value is not.")
+        lines.append(f"{found.missing} values are 0 where the expected value is not.")
     narrow = [place for place in found.confined if 2 * len(place[1]) <= place[2]]
     if narrow and not found.mistake:
-        lines.append("  All wrong values are in " + " and ".join(axis_text(*place, axes) for place in narrow[:3]) + ".")
+        lines.append("All wrong values are in " + " and ".join(axis_text(*place, axes) for place in narrow[:3]) + ".")
     return lines
 
 
 def mismatch(quantity: str, found: Difference, call: str, hint: str, against: str, axes: Sequence[str] = ()) -> NoReturn:
     __tracebackhide__ = True
-    fail(
-        call,
-        f"  {quantity} differs from {against}: max abs error {found.error:.3g} at {index_text(found.worst)} "
+    facts = (
+        f"{quantity} differs from {against}: max abs error {found.error:.3g} at {index_text(found.worst)} "
         f"(got {found.got:.6g}, expected {found.expected:.6g}; {found.error / (found.largest or 1.0):.1%} of the largest expected value)",
-        f"  {found.outside} of {found.size} values are outside the tolerance",
-        *pattern_lines(found, axes),
-        hint_line(hint),
+        f"{found.outside} of {found.size} values are outside the tolerance",
     )
+    fail_with(Feedback(call, facts, diagnosis=tuple(pattern_lines(found, axes)), hint=hint))
 
 
 def shape_relation(actual: tuple[int, ...], expected: tuple[int, ...]) -> str:
@@ -109,19 +145,21 @@ def shape_relation(actual: tuple[int, ...], expected: tuple[int, ...]) -> str:
 def wrong_shape(quantity: str, actual: tuple[int, ...], expected: tuple[int, ...], call: str, hint: str) -> NoReturn:
     __tracebackhide__ = True
     relation = shape_relation(tuple(actual), tuple(expected))
-    fail(call, f"  {quantity} has shape {tuple(actual)}, expected {tuple(expected)}" + (f" ({relation})" if relation else ""), hint_line(hint))
+    fact = f"{quantity} has shape {tuple(actual)}, expected {tuple(expected)}" + (f" ({relation})" if relation else "")
+    fail_with(Feedback(call, (fact,), hint=hint))
 
 
 def not_finite(quantity: str, actual: np.ndarray, call: str) -> NoReturn:
     __tracebackhide__ = True
     bad = np.argwhere(~np.isfinite(actual))
-    fail(call, f"  {quantity} contains {len(bad)} NaN/inf values, the first at {index_text(tuple(bad[0]))}")
+    fail_with(Feedback(call, (f"{quantity} contains {len(bad)} NaN/inf values, the first at {index_text(tuple(bad[0]))}",)))
 
 
 def scalar_mismatch(quantity: str, actual: float, expected: float, call: str, hint: str, ratio: Fraction | None = None) -> NoReturn:
     __tracebackhide__ = True
-    pattern = f"  That is {ratio_text(ratio)} the expected value." if ratio is not None else ""
-    fail(call, f"  {quantity} is {actual:.6g}, expected {expected:.6g} (difference {actual - expected:+.3g})", pattern, hint_line(hint))
+    pattern = (f"That is {ratio_text(ratio)} the expected value.",) if ratio is not None else ()
+    fact = f"{quantity} is {actual:.6g}, expected {expected:.6g} (difference {actual - expected:+.3g})"
+    fail_with(Feedback(call, (fact,), diagnosis=pattern, hint=hint))
 
 
 def student_error(call: str, error: dict[str, Any]) -> NoReturn:
@@ -129,17 +167,16 @@ def student_error(call: str, error: dict[str, Any]) -> NoReturn:
     __tracebackhide__ = True
     kind, message = error.get("type", "Error"), str(error.get("message", ""))
     if kind == "NotImplementedError":
-        fail(call, f"  not implemented yet{': ' + message if message else ''}")
+        fail_with(Feedback(call, (f"not implemented yet{': ' + message if message else ''}",)))
     if kind == "NotCalledAgain":  # the grader's stand-in for a function that did not return earlier
-        fail(call, f"  {message}")
-    where = [f"    {frame}" for frame in error.get("frames", [])]
-    lines = ["  in your code:", *where] if where else []
+        fail_with(Feedback(call, (message,)))
+    where = tuple(str(frame) for frame in error.get("frames", []))
     if kind == "ContractError":  # the grader's words; the student's lines when student code raised under it
-        fail(call, f"  {message}", *lines)
+        fail_with(Feedback(call, (message,), where))
     hint = numpy_removals.hint_for_error(message) if kind == "AttributeError" else ""
-    fail(call, f"  raised {kind}: {message}", *lines, hint_line(hint))
+    fail_with(Feedback(call, (f"raised {kind}: {message}",), where, hint=hint))
 
 
 def worker_failure(call: str, failure: str) -> NoReturn:
     __tracebackhide__ = True
-    fail(call, f"  {failure}")
+    fail_with(Feedback(call, (failure,)))

@@ -48,7 +48,7 @@ def parameters_unchanged(student: Student, cases: list[LayerCase]) -> None:
         changes = student.run("layer.parameters_kept", call, dout=dout, **_args(case))["changes"]
         if changes:
             feedback.fail(call, *(f"  {change}" for change in changes[:3]),
-                          "  Hint: forward and backward only compute out, dx, dw and db; leave self.weight and self.bias as they are "
+                          hint="forward and backward only compute out, dx, dw and db; leave self.weight and self.bias as they are "
                           "(the optimizer's step() updates them)")
 
 

@@ -39,7 +39,7 @@ def parameter_shapes(student: Student, component: str, init: dict[str, Any], hin
             call,
             f"  parameter shapes {sorted(got.elements())}",
             f"  expected         {sorted(want.elements())}",
-            feedback.hint_line(hint),
+            hint=hint,
         )
 
 
@@ -89,4 +89,4 @@ def trained_accuracy(student: Student, config: GraderConfig, component: str, sce
     student.record(f"{recipe_name}_accuracy", accuracy)
     if not accuracy >= threshold:
         feedback.fail(call, f"  validation accuracy {accuracy:.1%} is below the required {threshold:.0%}",
-                      "  Hint: the shape and logits tests of this model say what differs from the contract")
+                      hint="the shape and logits tests of this model say what differs from the contract")

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .feedback import Feedback
 
 from ..worker.runtime import assignment
 
@@ -40,3 +43,4 @@ class TestOutcome:
     seconds: float = 0.0
     ran: bool = False  # False for the tests a stopped grading never reached
     evidence: list[dict[str, Any]] = field(default_factory=list)  # figure data of a failed test, for the HTML report
+    feedback: Feedback | None = None  # a failed check's message in parts; None for passes and tests that could not run

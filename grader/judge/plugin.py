@@ -83,11 +83,11 @@ class GradingState:
         """Fail at once when the grading is stopping, or a file this test needs hung while it was imported."""
         __tracebackhide__ = True
         if self.stop.reason:
-            feedback.fail(f"{NOT_RUN}{self.stop.reason}")
+            feedback.refuse(f"{NOT_RUN}{self.stop.reason}")
         files = {self.discovery.file_of(component) for component in meta.components}
         for hang in self.hangs:
             if not hang.function and hang.file in files:
-                feedback.fail(hang.refusal())
+                feedback.refuse(hang.refusal())
 
 
 META_KEY = pytest.StashKey[TestMeta]()
@@ -217,10 +217,10 @@ class GradingPlugin:
         for component in meta.components:
             problem = self.state.discovery.problem_with(component)
             if problem:
-                feedback.fail(f"{component}: {problem}; this test cannot run.")
+                feedback.refuse(f"{component}: {problem}; this test cannot run.")
             if self.state.violations.get(component):
                 lines = [f"    {self.state.discovery.file_of(component)}, {v}" for v in self.state.violations[component]]
-                feedback.fail(f"{component}: Part 1 may use only NumPy and the standard library; no credit for {component}:", *lines)
+                feedback.refuse(f"{component}: Part 1 may use only NumPy and the standard library; no credit for {component}:", *lines)
         return Student(self.state, meta, self.state.outcomes[request.node.nodeid])
 
     @pytest.fixture
@@ -247,6 +247,7 @@ class GradingPlugin:
             if call.excinfo is not None and outcome.passed:
                 outcome.passed = False
                 outcome.message = failure_message(call.excinfo)
+                outcome.feedback = call.excinfo.value.feedback if isinstance(call.excinfo.value, feedback.CheckFailed) else None
                 outcome.evidence = with_measurements(evidence.take(), self.state.measurements)
             if call.when == "teardown":
                 evidence.take()  # a passed test's evidence is not kept

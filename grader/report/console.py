@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from tabulate import tabulate
 
-from .results import shown_message
+from ..judge.feedback import hint_line
+from .results import shown_feedback, shown_message
 
 if TYPE_CHECKING:
     from ..judge.outcome import TestOutcome
@@ -15,9 +16,15 @@ if TYPE_CHECKING:
 MESSAGE_WIDTH = 70
 
 
-def short_message(message: str) -> str:
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
-    text = " / ".join(lines[1:3] or lines[:1])
+def why(outcome: TestOutcome) -> str:
+    """A failure in one short line: a check's first facts (then its diagnosis and hint); else the plain message after its first line."""
+    found = shown_feedback(outcome)
+    if found is not None:
+        lines = [line for line in (*found.facts, *found.diagnosis, hint_line(found.hint).strip()) if line][:2] or [found.call]
+    else:
+        message = [line.strip() for line in shown_message(outcome).splitlines() if line.strip()]
+        lines = message[1:3] or message[:1]
+    text = " / ".join(lines)
     return text if len(text) <= MESSAGE_WIDTH else text[: MESSAGE_WIDTH - 3] + "..."
 
 
@@ -26,7 +33,7 @@ def render(state: GradingState) -> str:
     outcomes = list(state.outcomes.values())
     for index, part in enumerate(state.config.parts, start=1):
         rows = [
-            [o.meta.number, o.meta.name, f"{o.meta.points if o.passed else 0:.3g}/{o.meta.points:.3g}", "PASS" if o.passed else "FAIL", "" if o.passed else short_message(shown_message(o))]
+            [o.meta.number, o.meta.name, f"{o.meta.points if o.passed else 0:.3g}/{o.meta.points:.3g}", "PASS" if o.passed else "FAIL", "" if o.passed else why(o)]
             for o in outcomes
             if o.meta.part == index
         ]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from . import results
 
 if TYPE_CHECKING:
+    from ..judge.feedback import Feedback
     from ..judge.plugin import GradingState, TestOutcome
 
 MAX_FIGURES = 60  # per report: a submission failing everything gets figures for the first ones only
@@ -31,6 +32,8 @@ table.bars{border-collapse:collapse;width:100%} table.bars td{padding:.15em .5em
 details.fail{border-left:5px solid #c0392b} details.pass{border-left:5px solid #27ae60;color:#555}
 summary{cursor:pointer;font-weight:600} pre{white-space:pre-wrap;background:#f7f7f7;padding:.6em;font-size:.9em;overflow-x:auto}
 img.figure{max-width:100%;display:block;margin:.4em 0} .note{color:#8a6d3b;background:#fcf8e3;padding:.4em .6em}
+.call{font-family:monospace;font-weight:600;margin:.4em 0} ul.facts,ul.diagnosis{margin:.3em 0;padding-left:1.4em}
+ul.diagnosis{color:#7d3c98} .hint{background:#eaf4fb;padding:.4em .6em;margin:.4em 0}
 """
 
 
@@ -78,9 +81,34 @@ def bar_row(name: str, earned: float, possible: float) -> str:
             f'<td style="width:100%"><div class="bar{lost}"><span style="width:{share:.1%}"></span></div></td></tr>')
 
 
-def failing_test(test: dict[str, Any], pictures: list[tuple[str, str]]) -> str:
+def shown_feedback(state: GradingState | None) -> dict[str, Feedback]:
+    """The failed checks' feedback in parts, per test number, where the student may see it."""
+    shown = {outcome.meta.number: results.shown_feedback(outcome) for outcome in (state.outcomes.values() if state else ())}
+    return {number: found for number, found in shown.items() if found is not None}
+
+
+def items(kind: str, lines: Iterable[str]) -> str:
+    listed = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    return f'<ul class="{kind}">{listed}</ul>' if listed else ""
+
+
+def message(output: str, found: Feedback | None) -> str:
+    """A check's feedback in parts (the call, what differs, the student's lines, the likely cause, the hint), then what the
+    code printed; any other message as results.json has it (also a check's, if shortening cut into it)."""
+    if found is None or not output.startswith(found.text()):
+        return f"<pre>{escape(output)}</pre>"
+    printed = output.removeprefix(found.text()).lstrip("\n")
+    where = escape("\n".join(found.where))
+    return "".join([
+        f'<p class="call">{escape(found.call)}</p>', items("facts", found.facts),
+        f'<pre class="where">in your code:\n{where}</pre>' if found.where else "", items("diagnosis", found.diagnosis),
+        f'<p class="hint">Hint: {escape(found.hint)}</p>' if found.hint else "", f"<pre>{escape(printed)}</pre>" if printed else "",
+    ])
+
+
+def failing_test(test: dict[str, Any], pictures: list[tuple[str, str]], found: Feedback | None) -> str:
     return (f'<details class="fail" open><summary>{escape(test.get("number", ""))} {escape(test["name"])}: {points(test["score"])}/{points(test["max_score"])}</summary>'
-            f"<pre>{escape(test.get('output', ''))}</pre>{''.join(image(*p) for p in pictures)}</details>")
+            f"{message(test.get('output', ''), found)}{''.join(image(*p) for p in pictures)}</details>")
 
 
 def passed_tests(tests: list[dict[str, Any]], title: str) -> str:
@@ -90,21 +118,21 @@ def passed_tests(tests: list[dict[str, Any]], title: str) -> str:
     return f'<details class="pass"><summary>{escape(title)}</summary><ul>{rows}</ul></details>'
 
 
-def section(name: str, tests: list[dict[str, Any]], pictures: dict[str, list[tuple[str, str]]]) -> str:
-    """A component: its failing tests open with their figures, its passed tests in one collapsed line."""
+def section(name: str, tests: list[dict[str, Any]], pictures: dict[str, list[tuple[str, str]]], feedback: dict[str, Feedback]) -> str:
+    """A component: its failing tests open with their messages and figures, its passed tests in one collapsed line."""
     passed = [t for t in tests if t.get("status") != "failed"]
     if len(passed) == len(tests):
         return passed_tests(passed, f"{name}: all {len(tests)} tests passed" if len(tests) > 1 else f"{name}: its test passed")
-    failing = "".join(failing_test(t, pictures.get(t.get("number", ""), [])) for t in tests if t.get("status") == "failed")
+    failing = "".join(failing_test(t, pictures.get(t.get("number", ""), []), feedback.get(t.get("number", ""))) for t in tests if t.get("status") == "failed")
     return f"<h2>{escape(name)}</h2>{failing}{passed_tests(passed, f'{len(passed)} passed')}"
 
 
-def page(document: dict[str, Any], pictures: dict[str, list[tuple[str, str]]], notes: list[str]) -> str:
+def page(document: dict[str, Any], pictures: dict[str, list[tuple[str, str]]], notes: list[str], feedback: dict[str, Feedback]) -> str:
     """The whole report as one HTML document: no scripts, no fonts, no links out."""
     grouped = components(document["tests"])
     possible = sum(test["max_score"] for test in document["tests"])
     bars = "".join(bar_row(name, sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)) for name, tests in grouped.items())
-    sections = [section(name, tests, pictures) for name, tests in grouped.items()]
+    sections = [section(name, tests, pictures, feedback) for name, tests in grouped.items()]
     remarks = "".join(f'<p class="note">{escape(note)}</p>' for note in notes)
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Grading report: {points(document["score"])}/{points(possible)}</title>'
             f"<style>{STYLE}</style></head><body><h1>Grading report</h1>"
@@ -147,7 +175,7 @@ def publish(results_path: Path, document: dict[str, Any], state: GradingState | 
     except Exception as error:  # a figure is a courtesy: the grade is already written
         notes.append(f"The figures could not be drawn ({type(error).__name__}: {error}); every message is complete.")
     try:
-        results.write_text_atomically(report_path, page(document, pictures, notes))
+        results.write_text_atomically(report_path, page(document, pictures, notes, shown_feedback(state)))
         print(f"Report with figures: {report_path}")
     except OSError as error:
         print(f"The report could not be written to {report_path}: {error}")

@@ -57,12 +57,21 @@ MAX_DOCUMENT_BYTES = 900_000  # Gradescope rejects results over 1 MB
 TRUNCATED = "\n[... shortened to keep the results file small]"
 
 
+def hides_message(outcome: TestOutcome) -> bool:
+    """Whether the student sees a generic line instead of this failure's message: hidden tests and ``hide_errors``."""
+    return not outcome.passed and (bool(outcome.meta.hide_errors) or outcome.meta.visibility != "visible")
+
+
 def shown_message(outcome: TestOutcome) -> str:
     """The failure message a student may see: generic for hidden tests and ``hide_errors``."""
-    meta = outcome.meta
-    if not outcome.passed and (meta.hide_errors or meta.visibility != "visible"):
-        return meta.hide_errors or feedback.GENERIC_HIDDEN
+    if hides_message(outcome):
+        return outcome.meta.hide_errors or feedback.GENERIC_HIDDEN
     return outcome.message
+
+
+def shown_feedback(outcome: TestOutcome) -> feedback.Feedback | None:
+    """The failed check's feedback in parts, when the student may see it (never for hidden tests or ``hide_errors``)."""
+    return None if hides_message(outcome) else outcome.feedback
 
 
 def build_result(outcome: TestOutcome) -> dict[str, Any]:

@@ -34,4 +34,4 @@ def test_scratch_cnn_learns_digits(student, grader_config):
     losses = ", ".join(f"{loss:.3f}" for loss in result["losses"])
     if not accuracy >= threshold:
         feedback.fail(call, f"  validation accuracy {accuracy:.1%} is below the required {threshold:.0%} (loss per epoch: {losses})",
-                      "  Hint: the layer tests above say which component is wrong; if they all pass, check SGD's velocity and Linear's dw")
+                      hint="the layer tests above say which component is wrong; if they all pass, check SGD's velocity and Linear's dw")

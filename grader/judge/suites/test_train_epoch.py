@@ -48,7 +48,7 @@ def test_uses_training_mode(observed):
     modes = [call["training"] for call in result["calls"]]
     if not modes or not all(modes):
         feedback.fail(CALL, f"  forward saw model.training = {modes}",
-                      "  Hint: call model.train() at the start of train_epoch (validate's model.eval() stays on otherwise)")
+                      hint="call model.train() at the start of train_epoch (validate's model.eval() stays on otherwise)")
 
 
 def zero_grad_hint(events):
@@ -56,9 +56,9 @@ def zero_grad_hint(events):
     kinds = [event["event"] for event in events]
     first = {kind: kinds.index(kind) for kind in ("zero_grad", "step") if kind in kinds}
     if len(first) == 2 and first["step"] < first["zero_grad"]:
-        return ("  Hint: your loop calls optimizer.zero_grad() after optimizer.step(), so the first backward adds to the gradients "
+        return ("your loop calls optimizer.zero_grad() after optimizer.step(), so the first backward adds to the gradients "
                 "already in .grad (from an earlier epoch): call it before loss.backward()")
-    return "  Hint: call optimizer.zero_grad() in every batch, before loss.backward() (gradients from before the call must not reach a step)"
+    return "call optimizer.zero_grad() in every batch, before loss.backward() (gradients from before the call must not reach a step)"
 
 
 def test_zero_grad_before_each_backward(observed):
@@ -66,7 +66,7 @@ def test_zero_grad_before_each_backward(observed):
     backwards = [event for event in result["events"] if event["event"] == "backward"]
     stale = [i for i, event in enumerate(backwards, start=1) if not event["clean"]]
     if not backwards or stale:
-        feedback.fail(CALL, f"  {len(backwards)} backward passes; gradients were not zeroed before pass(es) {stale}", zero_grad_hint(result["events"]))
+        feedback.fail(CALL, f"  {len(backwards)} backward passes; gradients were not zeroed before pass(es) {stale}", hint=zero_grad_hint(result["events"]))
 
 
 def test_steps_once_per_batch(observed):
@@ -75,10 +75,10 @@ def test_steps_once_per_batch(observed):
     pattern = [[e["event"] for e in group if e["event"] in ("backward", "step")] for group in groups]
     if len(groups) != 3:
         feedback.fail(CALL, f"  the model's forward ran {len(groups)} times for 3 batches; the calls after each were {pattern}",
-                      "  Hint: one forward pass per batch; take the loss and the predictions for the accuracy from its outputs")
+                      hint="one forward pass per batch; take the loss and the predictions for the accuracy from its outputs")
     if any(p != ["backward", "step"] for p in pattern):
         feedback.fail(CALL, f"  per batch, after the forward pass, the calls were {pattern}; expected ['backward', 'step'] for each of 3 batches",
-                      "  Hint: one loss.backward() then one optimizer.step() per batch, in that order")
+                      hint="one loss.backward() then one optimizer.step() per batch, in that order")
 
 
 def test_updates_parameters_like_reference(observed, replay):

@@ -29,7 +29,7 @@ def test_uses_eval_mode(observed):
     case, result = observed
     modes = [call["training"] for call in result["calls"]]
     if not modes or any(modes):
-        feedback.fail(CALL, f"  forward saw model.training = {modes}", "  Hint: call model.eval() before the loop")
+        feedback.fail(CALL, f"  forward saw model.training = {modes}", hint="call model.eval() before the loop")
     for name in ("norm.running_mean", "norm.running_var"):
         compare.check_array(name, result["state"].get(name), case["state"][name].astype(np.float64), call=CALL,
                             hint="in eval mode BatchNorm's running statistics stay as they are", against="its value before validate")
@@ -39,13 +39,13 @@ def test_runs_without_gradients(observed):
     _, result = observed
     enabled = [call["grad_enabled"] for call in result["calls"]]
     if not enabled or any(enabled):
-        feedback.fail(CALL, f"  autograd was enabled during forward: {enabled}", "  Hint: wrap the loop in torch.no_grad()")
+        feedback.fail(CALL, f"  autograd was enabled during forward: {enabled}", hint="wrap the loop in torch.no_grad()")
 
 
 def test_leaves_parameters_unchanged(observed):
     case, result = observed
     if result["grads_created"]:
-        feedback.fail(CALL, f"  gradients were created for {result['grads_created']}", "  Hint: validate must not call backward()")
+        feedback.fail(CALL, f"  gradients were created for {result['grads_created']}", hint="validate must not call backward()")
     for name in loops.parameter_names():
         compare.check_array(f"parameter {name}", result["state"].get(name), case["state"][name].astype(np.float64), call=CALL,
                             hint="validate must never step an optimizer or change a parameter", against="its value before validate")
