@@ -124,8 +124,8 @@ def scalar_mismatch(quantity: str, actual: float, expected: float, call: str, hi
     fail(call, f"  {quantity} is {actual:.6g}, expected {expected:.6g} (difference {actual - expected:+.3g})", pattern, hint_line(hint))
 
 
-def student_error(call: str, error: dict[str, Any]) -> NoReturn:
-    """The student's code raised: 'not implemented yet' for stubs, else the exception and its lines."""
+def student_error(call: str, error: dict[str, Any], hint: str = "") -> NoReturn:
+    """The student's code raised: 'not implemented yet' for stubs, else the exception, its lines and ``hint`` (the likely cause)."""
     __tracebackhide__ = True
     kind, message = error.get("type", "Error"), str(error.get("message", ""))
     if kind == "NotImplementedError":
@@ -136,7 +136,7 @@ def student_error(call: str, error: dict[str, Any]) -> NoReturn:
     lines = ["  in your code:", *where] if where else []
     if kind == "ContractError":  # the grader's words; the student's lines when student code raised under it
         fail(call, f"  {message}", *lines)
-    hint = numpy_removals.hint_for_error(message) if kind == "AttributeError" else ""
+    hint = hint or (numpy_removals.hint_for_error(message) if kind == "AttributeError" else "")
     fail(call, f"  raised {kind}: {message}", *lines, hint_line(hint))
 
 

@@ -18,7 +18,7 @@ import pytest
 from ..config import GraderConfig
 from ..discover import Discovery
 from ..worker.client import CallOutcome, Worker
-from . import evidence, feedback, hangs
+from . import error_hints, evidence, feedback, hangs
 from .integrity import Violation
 from .outcome import STUDENT_COMPONENTS, TestMeta, TestOutcome
 
@@ -108,7 +108,7 @@ class Student:
         if outcome.failure:
             feedback.worker_failure(call, outcome.failure)
         if outcome.error:
-            feedback.student_error(call, outcome.error)
+            feedback.student_error(call, outcome.error, error_hints.hint_for(scenario, args, outcome.error))
         evidence.keep(evidence.from_scenario, scenario, args, outcome.result, self.state.config.thresholds)
         return outcome.result  # type: ignore[return-value]
 
