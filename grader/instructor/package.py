@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ..calibration import CALIBRATION_FILE, calibration_path
 from ..config import GraderConfig
 from ..discover import GRADED_FILES
 from ..grade import GRADER_DIR, PROJECT_DIR, SUITES_DIR, TEMPLATE_DIR
@@ -148,9 +149,11 @@ def suite_files(config: GraderConfig, *, public_only: bool) -> list[Path]:
 
 
 def grader_entries(config: GraderConfig, suites: list[Path], prefix: str = "") -> list[Entry]:
-    """The grader's files (see ``grading_files``) and the config, as ``grader/config.toml``."""
+    """The grader's files (see ``grading_files``), the config as ``grader/config.toml`` and the reference's curves beside it, if calibrated."""
     entries = [shipped(prefix + path.relative_to(PROJECT_DIR).as_posix(), path.read_bytes()) for path in grading_files(suites)]
     entries.append(shipped(prefix + "grader/config.toml", config.path.read_bytes()))
+    if calibration_path(config).is_file():
+        entries.append(shipped(prefix + f"grader/{CALIBRATION_FILE}", calibration_path(config).read_bytes()))
     return entries
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from ..calibration import reference_bands
 from ..config import GraderConfig
 from ..discover import Discovery
 from ..worker.client import CallOutcome, Worker
@@ -109,7 +110,7 @@ class Student:
             feedback.worker_failure(call, outcome.failure)
         if outcome.error:
             feedback.student_error(call, outcome.error, error_hints.hint_for(scenario, args, outcome.error))
-        evidence.keep(evidence.from_scenario, scenario, args, outcome.result, self.state.config.thresholds)
+        evidence.keep(evidence.from_scenario, scenario, args, outcome.result, self.state.config.thresholds, reference_bands(self.state.config))
         return outcome.result  # type: ignore[return-value]
 
     def _call(self, scenario: str, args: dict[str, Any]) -> CallOutcome:
