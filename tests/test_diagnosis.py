@@ -154,6 +154,22 @@ ARGMAX_ERROR = "The size of tensor a (3) must match the size of tensor b (8) at 
     ("model.train", {"component": "vanilla_cnn"},
      "Given groups=1, weight of size [32, 3, 7, 7], expected input[32, 1, 16, 16] to have 3 channels, but got 1 channels instead",
      "build it with in_channels"),
+    ("layer.forward", {"component": "conv", "init": {"in_channels": 3, "out_channels": 2, "kernel_size": 3, "stride": 2, "padding": 2},
+                       "x": np.zeros((1, 3, 9, 8))}, "shape-mismatch for sum", "rows run over H_out = 6, columns over W_out = 5"),
+    ("layer.forward", {"component": "conv", "init": {"in_channels": 3, "out_channels": 2, "kernel_size": 3, "stride": 1, "padding": 1},
+                       "x": np.zeros((1, 3, 8, 8))}, "shape-mismatch for sum", ""),  # a square output: the sides cannot be mixed up
+    ("layer.backward", {"component": "maxpool", "init": {"kernel_size": 3, "stride": 2}, "x": np.zeros((2, 2, 7, 9))},
+     "index 10 is out of bounds for axis 3 with size 9", "window h starts at h * stride (stride = 2)"),
+    ("layer.backward", {"component": "maxpool", "init": {"kernel_size": 3, "stride": 2}, "x": np.zeros((2, 2, 7, 9))},
+     "index 12 is out of bounds for axis 3 with size 9", ""),  # beyond even kernel_size steps
+    ("layer.forward", {"component": "linear", "init": {"in_features": 7, "out_features": 3}, "x": np.zeros((4, 7))},
+     "matmul: Input operand 1 has a mismatch in its core dimension 0 (size 3 is different from 7)", "x @ weight.T"),
+    ("layer.forward", {"component": "linear", "init": {"in_features": 7, "out_features": 3}, "x": np.zeros((4, 7))},
+     "matmul: Input operand 1 has a mismatch in its core dimension 0 (size 4 is different from 7)", ""),
+    ("sgd.steps", {"layers": [{"weight": np.zeros((3, 4)), "bias": np.zeros(3)}, None, {"weight": np.zeros((2, 3)), "bias": np.zeros(2)}]},
+     "operands could not be broadcast together with shapes (3,4) (2,3) ", "one velocity per parameter"),
+    ("sgd.steps", {"layers": [{"weight": np.zeros((3, 4)), "bias": np.zeros(3)}]},
+     "operands could not be broadcast together with shapes (3,4) (5,) ", ""),
     ("sgd.steps", {}, ARGMAX_ERROR, ""),
     ("loop.validate", {}, ARGMAX_ERROR, ""),  # arguments it cannot read: no hint, no error
 ])

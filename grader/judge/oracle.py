@@ -68,7 +68,7 @@ def layer_mistakes(case: LayerCase, quantity: str) -> list[tuple[str, np.ndarray
         found.append(("dout sent to every element of its window; it belongs to the window's maximum only", tx.grad))
     if case.component == "relu" and quantity == "dx":
         found.append(("dout masked where dout > 0; the mask must come from the forward input x > 0", tdout * (tdout > 0)))
-        found.append(("dout itself: no element was masked (a mask on the output with >= 0 is always true)", tdout))
+        found.append(("dout itself: no element was masked (a mask on the output with >= 0 is always true; mask where the input x > 0)", tdout))
     return [(what, value.detach().numpy()) for what, value in found]
 
 
