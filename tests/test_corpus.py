@@ -183,6 +183,13 @@ def test_mutant_of_one_property_names_its_cause_first(graded: dict, case: Case):
 
 
 @pytest.mark.slow
+def test_most_mutants_name_their_cause_first(graded: dict):
+    """The README's figure: at least 90% of all mutants' first messages contain their cause phrase."""
+    missed = [case.name for case in MUTANTS if not row_of(graded, case)["names_cause"]]
+    assert len(missed) <= 0.1 * len(MUTANTS), missed
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("case", MUTANTS, ids=repr)
 def test_mutant_first_failure_is_short_and_says_what_and_why(graded: dict, case: Case):
     message = row_of(graded, case)["first_feedback"]

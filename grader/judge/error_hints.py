@@ -75,7 +75,7 @@ def swapped_output_sides(case: LayerCase, message: str) -> str:
     if found:
         _, axis, size = (int(n) for n in found.groups())
         if h_out != w_out and axis in (2, 3) and size == (w_out if axis == 2 else h_out):
-            return f"axis {axis} of an array has size {size}, the output's {'W_out' if axis == 2 else 'H_out'}: the output is (N, C, H_out, W_out) = {case.out_shape}; {sides}"
+            return f"axis {axis} of an array has size {size} = {'W_out' if axis == 2 else 'H_out'}; the output is (N, C, H_out, W_out) = {case.out_shape}: {sides}"
     if h_out != w_out and SHAPE_MISMATCH.search(message):
         return f"a window of the wrong size where the output is not square: {sides}; a loop bounded by the other side takes windows past the input's edge"
     return ""
