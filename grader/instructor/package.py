@@ -96,7 +96,7 @@ def grading_files(suites: list[Path]) -> list[Path]:
         Sorted paths under ``grader/``: the import closure of ``grader/__main__.py``
         and ``suites``, every package ``__init__.py`` on the way, the worker's
         runtime folder (copied whole into each staging folder) and the data files
-        beside them (``pytest.ini``); not ``config*.toml``, written separately.
+        beside them (``pytest.ini``); not ``config*.toml`` nor ``calibration.json``, written separately.
     """
     runtime = {path for path in RUNTIME_DIR.rglob("*") if path.is_file() and not skipped(path)}
     todo = [GRADER_DIR / "__main__.py", *suites, *(path for path in runtime if path.suffix == ".py")]
@@ -116,7 +116,7 @@ def grading_files(suites: list[Path]) -> list[Path]:
     folders = {path.parent for path in found}
     data = [
         path for folder in folders for path in folder.iterdir()
-        if path.is_file() and path.suffix not in (".py", ".pyc", ".toml") and not skipped(path)
+        if path.is_file() and path.suffix not in (".py", ".pyc", ".toml") and path.name != CALIBRATION_FILE and not skipped(path)
     ]
     if SUITES_DIR / "pytest.ini" not in data:
         raise PackageError(f"{SUITES_DIR / 'pytest.ini'} is missing")
