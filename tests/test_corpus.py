@@ -104,6 +104,13 @@ def test_a_mutant_that_lists_its_tests_must_fail_no_other():
     assert other.problems() == ["failed a test of another property: train_epoch: returns accuracy"]
 
 
+def test_a_cause_only_quoted_from_the_students_code_is_not_named():
+    case = Case("m", "mutant", "x", ROOT, ("part2_pytorch/train.py",), ("validate",), cause="backward")
+    quoted = "validate(...)\n  raised RuntimeError: no grad_fn\n  in your code:\n    train.py, line 77, in validate: loss.backward()"
+    assert not fake(case, 98.0, [("validate: uses eval mode", ["validate"], quoted)]).names_cause
+    assert fake(case, 98.0, [("validate: uses eval mode", ["validate"], quoted + "\n  Hint: do not call backward()")]).names_cause
+
+
 def test_parametrized_cases_count_as_one_test_function():
     conv = next(case for case in MUTANTS if case.components == ("conv",) and not case.tests)
     grading = fake(conv, 95.0, [("conv: forward [a]", ["conv"], MESSAGE), ("conv: forward [b]", ["conv"], MESSAGE), ("conv: dx", ["conv"], MESSAGE)])

@@ -170,6 +170,8 @@ ARGMAX_ERROR = "The size of tensor a (3) must match the size of tensor b (8) at 
      "operands could not be broadcast together with shapes (3,4) (2,3) ", "one velocity per parameter"),
     ("sgd.steps", {"layers": [{"weight": np.zeros((3, 4)), "bias": np.zeros(3)}]},
      "operands could not be broadcast together with shapes (3,4) (5,) ", ""),
+    ("loop.validate", {}, "element 0 of tensors does not require grad and does not have a grad_fn", "must not call loss.backward()"),
+    ("loop.train_epoch", {}, "element 0 of tensors does not require grad and does not have a grad_fn", ""),  # a loss made under no_grad: another cause
     ("sgd.steps", {}, ARGMAX_ERROR, ""),
     ("loop.validate", {}, ARGMAX_ERROR, ""),  # arguments it cannot read: no hint, no error
 ])

@@ -22,6 +22,7 @@ CHANNELS = re.compile(r"expected input\[[\d, ]+\] to have (\d+) channels, but go
 SHAPE_MISMATCH = re.compile(r"shape-mismatch|could not be broadcast|could not broadcast")
 BROADCAST_SHAPES = re.compile(r"broadcast together with shapes \(([\d,]*)\) \(([\d,]*)\)")
 MATMUL_SIZES = re.compile(r"size (\d+) is different from (\d+)|shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)")
+NO_GRAPH = "does not require grad and does not have a grad_fn"  # backward() on a tensor computed without autograd
 LOOPS = ("loop.train_epoch", "loop.validate", "e2e.train")
 
 
@@ -40,6 +41,8 @@ def _hint(scenario: str, args: dict[str, Any], message: str) -> str:
     if scenario.startswith("layer.") and isinstance(args.get("x"), np.ndarray):
         case = LayerCase("", args["component"], tuple(args["x"].shape), args.get("init") or {})
         return next((hint for rule in LAYER_RULES if (hint := rule(case, message))), "")
+    if scenario == "loop.validate" and NO_GRAPH in message:
+        return "validate must not call loss.backward(): under torch.no_grad() no graph is recorded, and nothing is trained here"
     if scenario in LOOPS:
         return argmax_over_batch(args, message)
     if scenario.startswith(("model.", "e2e.")):
