@@ -180,9 +180,13 @@ class Grading:
 
     @property
     def names_cause(self) -> bool:
-        """Whether what the first visible failure says (after its first line, the call) contains the mutant's cause phrase, in any case."""
-        said = self.first_feedback.partition("\n")[2]
-        return bool(self.case.cause) and self.case.cause.lower() in said.lower()
+        """Whether what the grader says in the first visible failure contains the mutant's cause phrase, in any case.
+
+        Neither the first line (the call) nor the student's own lines quoted under
+        "in your code:" (indented by four spaces) count: the cause must be said, not quoted.
+        """
+        said = [line for line in self.first_feedback.split("\n")[1:] if not line.startswith("    ")]
+        return bool(self.case.cause) and self.case.cause.lower() in "\n".join(said).lower()
 
     @property
     def first_feedback(self) -> str:

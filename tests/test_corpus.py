@@ -104,6 +104,13 @@ def test_a_mutant_that_lists_its_tests_must_fail_no_other():
     assert other.problems() == ["failed a test of another property: train_epoch: returns accuracy"]
 
 
+def test_a_cause_only_quoted_from_the_students_code_is_not_named():
+    case = Case("m", "mutant", "x", ROOT, ("part2_pytorch/train.py",), ("validate",), cause="backward")
+    quoted = "validate(...)\n  raised RuntimeError: no grad_fn\n  in your code:\n    train.py, line 77, in validate: loss.backward()"
+    assert not fake(case, 98.0, [("validate: uses eval mode", ["validate"], quoted)]).names_cause
+    assert fake(case, 98.0, [("validate: uses eval mode", ["validate"], quoted + "\n  Hint: do not call backward()")]).names_cause
+
+
 def test_parametrized_cases_count_as_one_test_function():
     conv = next(case for case in MUTANTS if case.components == ("conv",) and not case.tests)
     grading = fake(conv, 95.0, [("conv: forward [a]", ["conv"], MESSAGE), ("conv: forward [b]", ["conv"], MESSAGE), ("conv: dx", ["conv"], MESSAGE)])
@@ -180,6 +187,13 @@ def test_mutant_loses_points_only_in_its_component(graded: dict, case: Case):
 def test_mutant_of_one_property_names_its_cause_first(graded: dict, case: Case):
     row = row_of(graded, case)
     assert row["names_cause"], f"{case.cause!r} is not in: {row['first_feedback']}"
+
+
+@pytest.mark.slow
+def test_most_mutants_name_their_cause_first(graded: dict):
+    """The README's figure: at least 90% of all mutants' first messages contain their cause phrase."""
+    missed = [case.name for case in MUTANTS if not row_of(graded, case)["names_cause"]]
+    assert len(missed) <= 0.1 * len(MUTANTS), missed
 
 
 @pytest.mark.slow

@@ -78,7 +78,7 @@ def test_autograder_has_setup_and_run_autograder_at_its_root(autograder_zip):
         modes = {info.filename: (info.external_attr >> 16) & 0o777 for info in archive.infolist()}
     assert modes["setup.sh"] == modes["run_autograder"] == 0o755
     assert {"requirements.txt", "self_check.py", "gradescope-settings.txt", "grader/__main__.py", "grader/config.toml",
-            "grader/judge/suites/pytest.ini"} <= set(modes)
+            "grader/calibration.json", "grader/judge/suites/pytest.ini"} <= set(modes)  # the reference's curves beside the config
 
 
 def test_autograder_carries_the_stubs_its_self_check_grades(autograder_zip):

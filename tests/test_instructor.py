@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grader.calibration import reference_bands
 from grader.config import load_config
 from grader.instructor.calibrate import suggested_threshold
 
@@ -93,9 +94,16 @@ def test_suggested_threshold_leaves_slack_below_the_worst_seed(values, suggested
     assert suggested_threshold(values) == pytest.approx(suggested)
 
 
-def test_calibrate_prints_the_distribution_margin_and_suggestion():
-    done = grader_command("calibrate", "--seeds", "2", "--tests", "twolayer")
+def test_calibrate_prints_the_distribution_margin_and_suggestion_and_writes_the_band_beside_the_config(tmp_path):
+    config = edited_config(tmp_path, "[data]", "[data]")  # a copy: the band goes next to it, not into grader/
+    kept = (CONFIG.parent / "calibration.json").read_bytes()
+    done = grader_command("calibrate", "--config", str(config), "--seeds", "2", "--tests", "twolayer")
     assert done.returncode == 0, done.stdout + done.stderr
+    band = reference_bands(load_config(config))["twolayer"]
+    epochs = load_config().training["twolayer"]["epochs"]
+    assert band.seeds == 2 and len(band.loss) == len(band.accuracy) == epochs
+    assert all(low <= high for low, high in band.loss + band.accuracy)
+    assert (CONFIG.parent / "calibration.json").read_bytes() == kept
     row = next(line for line in done.stdout.splitlines() if line.startswith("twolayer "))
     threshold, worst, median, best, std, margin, suggested = (float(v) for v in row.split()[1:])
     assert threshold == load_config().thresholds["twolayer"] and worst <= median <= best

@@ -156,6 +156,21 @@ def test_every_kind_of_evidence_draws_a_picture():
         assert item["kind"] == kind and pixels.shape[0] > 50 and float(np.var(pixels[..., :3])) > 1e-3, kind
 
 
+def test_a_learning_curve_shows_the_reference_band_beside_the_submission():
+    from grader.calibration import band_of
+    from grader.report import figures
+
+    band = band_of([[[2.0, 0.3], [1.0, 0.8]], [[2.4, 0.2], [0.6, 0.9]]])
+    item = evidence.learning_curve("twolayer", {"history": [[2.3, 0.1], [2.2, 0.15]]}, 0.8, band)
+    figure = figures.curve_figure(item)
+    for axis, (low, high) in zip(figure.axes, [(0.6, 2.4), (0.2, 0.9)]):
+        (filled,) = axis.collections[:1]
+        heights = filled.get_paths()[0].vertices[:, 1]
+        assert (heights.min(), heights.max()) == (low, high)
+        assert "2 seeds (min to max)" in filled.get_label()
+    assert "reference" not in evidence.learning_curve("twolayer", {"history": [[2.3, 0.1]]}, 0.8)  # not calibrated: no band
+
+
 def test_gradescope_html_keeps_results_under_the_limit_and_says_what_it_left_out():
     tests = [{"name": f"conv: t{i}", "number": f"1.{i}", "score": 0, "max_score": 1, "status": "failed", "output": "dx differs <here>"} for i in range(40)]
     document = {"score": 0, "tests": tests}

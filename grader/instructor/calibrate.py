@@ -5,7 +5,10 @@ of the accuracy tests, through the same scenario functions the worker runs, once
 per seed (the seed picks the data subsample, the initial weights and the batch
 order), and prints per accuracy test the distribution of validation accuracy,
 the configured threshold, its margin below the worst seed, and a suggested
-threshold. Run it whenever the dataset, a recipe or a threshold changes.
+threshold. It also writes each recipe's per-epoch range of training loss and
+accuracy over the seeds to ``calibration.json`` next to the config (see
+``grader.calibration``), which the HTML report draws as the reference's band.
+Run it whenever the dataset, a recipe or a threshold changes.
 """
 from __future__ import annotations
 
@@ -17,12 +20,14 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tabulate import tabulate
 
+from ..calibration import band_of, write_bands
 from ..config import ConfigError, GraderConfig, load_config
 from ..data import DATASETS
 from ..grade import PROJECT_DIR
@@ -31,6 +36,14 @@ RECIPES = ("scratch_cnn", "twolayer", "vanilla_cnn", "end_to_end")
 MIN_SLACK = 0.05  # a suggested threshold sits at least this far below the worst seed
 STEP = 0.05  # and is rounded down to a multiple of this
 THIN_MARGIN = 0.03  # a configured threshold closer than this to the worst seed is flagged
+
+
+@dataclass(frozen=True)
+class Run:
+    """One recipe trained with one seed: held-out accuracy, and training [loss, accuracy] per epoch."""
+
+    accuracy: float
+    history: list[list[float]]
 
 
 def load_solution(solution: Path) -> tuple[Any, Any]:
@@ -46,7 +59,7 @@ def recipe_arguments(config: GraderConfig, recipe_name: str) -> dict[str, Any]:
     return {k: recipe[k] for k in ("epochs", "batch_size", "lr", "momentum")} | {"seed": config.seed}
 
 
-def scratch_accuracy(config: GraderConfig, part1: Any) -> float:
+def scratch_accuracy(config: GraderConfig, part1: Any) -> Run:
     """test_scratch_training: the solution's NumPy layers and SGD under the grader's loop."""
     from ..judge import training
 
@@ -57,10 +70,10 @@ def scratch_accuracy(config: GraderConfig, part1: Any) -> float:
     weights = training.scratch_initial_weights(x.shape[1], channels, channels * side * side, int(split.y_train.max()) + 1, config.seed)
     architecture = {"channels": channels, "kernel_size": 3, "padding": 1, "pool": 2}
     result = part1.scratch_train(x=x, y=y, weights=weights, architecture=architecture, training=recipe_arguments(config, "scratch_cnn"))
-    return training.accuracy(training.scratch_logits({name: result[name] for name in weights}, split.x_val), split.y_val)
+    return Run(training.accuracy(training.scratch_logits({name: result[name] for name in weights}, split.x_val), split.y_val), result["history"])
 
 
-def model_accuracy(config: GraderConfig, part2: Any, component: str, train: Callable[..., dict[str, Any]], recipe_name: str) -> float:
+def model_accuracy(config: GraderConfig, part2: Any, component: str, train: Callable[..., dict[str, Any]], recipe_name: str) -> Run:
     """model_checks.trained_accuracy: the solution's model, trained by the grader's loop or the solution's."""
     from ..judge import training
 
@@ -68,11 +81,11 @@ def model_accuracy(config: GraderConfig, part2: Any, component: str, train: Call
     init = training.model_init(component, config, split)
     result = train(component=component, init=init, layers=training.initial_layers(component, init, config.seed),
                    x=split.x_train, y=split.y_train, training=recipe_arguments(config, recipe_name))
-    return training.model_accuracy(component, init, result["layers"], split.x_val, split.y_val)
+    return Run(training.model_accuracy(component, init, result["layers"], split.x_val, split.y_val), result["history"])
 
 
-def accuracies(config: GraderConfig, solution: Path, recipes: tuple[str, ...]) -> dict[str, float]:
-    """Validation accuracy of each recipe for ``config.seed``."""
+def accuracies(config: GraderConfig, solution: Path, recipes: tuple[str, ...]) -> dict[str, Run]:
+    """Validation accuracy and training curves of each recipe for ``config.seed``."""
     part1, part2 = load_solution(solution)
     runs = {
         "scratch_cnn": lambda: scratch_accuracy(config, part1),
@@ -90,6 +103,7 @@ def suggested_threshold(values: list[float]) -> float:
 
 
 def report(config: GraderConfig, results: list[dict[str, float]], recipes: tuple[str, ...]) -> str:
+    """The distribution of validation accuracy per recipe, with ``results`` one dict of accuracies per seed."""
     rows, flagged = [], []
     for recipe in recipes:
         values = [result[recipe] for result in results]
@@ -117,6 +131,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--tests", default=",".join(RECIPES), help=f"accuracy tests to calibrate (default: {','.join(RECIPES)})")
     parser.add_argument("--jobs", type=int, default=1, help="seeds trained at once, one process each (default: 1)")
     parser.add_argument("--per-seed", action="store_true", help="also print every seed's accuracies")
+    parser.add_argument("--no-bands", action="store_true", help="do not write the reference's learning-curve bands next to the config (calibration.json)")
     args = parser.parse_args(argv)
     recipes = tuple(name.strip() for name in args.tests.split(",") if name.strip())
     try:
@@ -132,7 +147,11 @@ def main(argv: list[str]) -> int:
     print(f"Training {solution} on {config.dataset} (root {config.data_root}) with {len(recipes)} recipes x {args.seeds} seeds...", flush=True)
     started = time.monotonic()
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(accuracies, configs, [solution] * len(configs), [recipes] * len(configs)))
+        runs = list(pool.map(accuracies, configs, [solution] * len(configs), [recipes] * len(configs)))
+    results = [{recipe: run.accuracy for recipe, run in seed_runs.items()} for seed_runs in runs]
+    if not args.no_bands:
+        written = write_bands(config, {recipe: band_of([seed_runs[recipe].history for seed_runs in runs]) for recipe in recipes})
+        print(f"Wrote the reference's per-epoch loss and accuracy range of {args.seeds} seeds to {written}")
     if args.per_seed:
         print(tabulate([[seed, *(f"{r[recipe]:.3f}" for recipe in recipes)] for seed, r in enumerate(results)], headers=["seed", *recipes], disable_numparse=True))
     print(f"\n{config.dataset}, {args.seeds} seeds, {time.monotonic() - started:.0f} s\n" + report(config, results, recipes))

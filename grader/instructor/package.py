@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ..calibration import CALIBRATION_FILE, calibration_path
 from ..config import GraderConfig
 from ..grade import GRADER_DIR, PROJECT_DIR, SUITES_DIR
 from ..worker.client import RUNTIME_DIR
@@ -95,7 +96,7 @@ def grading_files(suites: list[Path]) -> list[Path]:
         Sorted paths under ``grader/``: the import closure of ``grader/__main__.py``
         and ``suites``, every package ``__init__.py`` on the way, the worker's
         runtime folder (copied whole into each staging folder) and the data files
-        beside them (``pytest.ini``); not ``config*.toml``, written separately.
+        beside them (``pytest.ini``); not ``config*.toml`` nor ``calibration.json``, written separately.
     """
     runtime = {path for path in RUNTIME_DIR.rglob("*") if path.is_file() and not skipped(path)}
     todo = [GRADER_DIR / "__main__.py", *suites, *(path for path in runtime if path.suffix == ".py")]
@@ -115,7 +116,7 @@ def grading_files(suites: list[Path]) -> list[Path]:
     folders = {path.parent for path in found}
     data = [
         path for folder in folders for path in folder.iterdir()
-        if path.is_file() and path.suffix not in (".py", ".pyc", ".toml") and not skipped(path)
+        if path.is_file() and path.suffix not in (".py", ".pyc", ".toml") and path.name != CALIBRATION_FILE and not skipped(path)
     ]
     if SUITES_DIR / "pytest.ini" not in data:
         raise PackageError(f"{SUITES_DIR / 'pytest.ini'} is missing")
@@ -148,9 +149,11 @@ def suite_files(config: GraderConfig, *, public_only: bool) -> list[Path]:
 
 
 def grader_entries(config: GraderConfig, suites: list[Path], prefix: str = "") -> list[Entry]:
-    """The grader's files (see ``grading_files``) and the config, as ``grader/config.toml``."""
+    """The grader's files (see ``grading_files``), the config as ``grader/config.toml`` and the reference's curves beside it, if calibrated."""
     entries = [shipped(prefix + path.relative_to(PROJECT_DIR).as_posix(), path.read_bytes()) for path in grading_files(suites)]
     entries.append(shipped(prefix + "grader/config.toml", config.path.read_bytes()))
+    if calibration_path(config).is_file():
+        entries.append(shipped(prefix + f"grader/{CALIBRATION_FILE}", calibration_path(config).read_bytes()))
     return entries
 
 

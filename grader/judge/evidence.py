@@ -7,10 +7,12 @@ worst element and cropped around it, so an outcome stays a few kilobytes.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from ..calibration import Band
 
 CROP = 24  # the largest side of a slice kept for a heatmap
 MAX_EVENTS = 48  # of a loop's call log: a loop gone wild still makes a readable timeline
@@ -95,18 +97,20 @@ def step(event: dict[str, Any], call: dict[str, Any]) -> dict[str, Any]:
     return {"event": str(event.get("event")), **{k: bool(call[k]) for k in ("training", "grad_enabled") if k in call}}
 
 
-def learning_curve(recipe: str, result: dict[str, Any], threshold: float) -> dict[str, Any]:
-    """Training loss and accuracy per epoch, and the validation accuracy the test requires."""
+def learning_curve(recipe: str, result: dict[str, Any], threshold: float, band: Band | None = None) -> dict[str, Any]:
+    """Training loss and accuracy per epoch, the validation accuracy the test requires, and the reference's band when calibrated."""
     history = result.get("history", [])
-    return {"kind": "curve", "recipe": recipe, "loss": [float(h[0]) for h in history], "accuracy": [float(h[1]) for h in history],
+    item = {"kind": "curve", "recipe": recipe, "loss": [float(h[0]) for h in history], "accuracy": [float(h[1]) for h in history],
             "threshold": float(threshold)}
+    return item | ({"reference": band.as_dict()} if band else {})
 
 
 TRAINING_SCENARIOS = {"scratch.train": "scratch_cnn", "e2e.train": "end_to_end"}  # model.train: the recipe is the component's
 
 
-def from_scenario(scenario: str, args: dict[str, Any], result: Any, thresholds: dict[str, float]) -> dict[str, Any] | None:
-    """The figure data a scenario's result gives, if any: the loops' call logs, the training runs' curves."""
+def from_scenario(scenario: str, args: dict[str, Any], result: Any, thresholds: dict[str, float],
+                  bands: Mapping[str, Band] | None = None) -> dict[str, Any] | None:
+    """The figure data a scenario's result gives, if any: the loops' call logs, the training runs' curves (with ``bands``, the reference's)."""
     if not isinstance(result, dict):
         return None
     if scenario in ("loop.train_epoch", "loop.validate"):
@@ -114,5 +118,5 @@ def from_scenario(scenario: str, args: dict[str, Any], result: Any, thresholds: 
         return loop_timeline(scenario.split(".")[1], result, batches)
     recipe = TRAINING_SCENARIOS.get(scenario, args.get("component") if scenario == "model.train" else None)
     if recipe in thresholds:
-        return learning_curve(str(recipe), result, thresholds[str(recipe)])
+        return learning_curve(str(recipe), result, thresholds[str(recipe)], (bands or {}).get(str(recipe)))
     return None

@@ -162,8 +162,8 @@ def scalar_mismatch(quantity: str, actual: float, expected: float, call: str, hi
     fail_with(Feedback(call, (fact,), diagnosis=pattern, hint=hint))
 
 
-def student_error(call: str, error: dict[str, Any]) -> NoReturn:
-    """The student's code raised: 'not implemented yet' for stubs, else the exception and its lines."""
+def student_error(call: str, error: dict[str, Any], hint: str = "") -> NoReturn:
+    """The student's code raised: 'not implemented yet' for stubs, else the exception, its lines and ``hint`` (the likely cause)."""
     __tracebackhide__ = True
     kind, message = error.get("type", "Error"), str(error.get("message", ""))
     if kind == "NotImplementedError":
@@ -173,7 +173,7 @@ def student_error(call: str, error: dict[str, Any]) -> NoReturn:
     where = tuple(str(frame) for frame in error.get("frames", []))
     if kind == "ContractError":  # the grader's words; the student's lines when student code raised under it
         fail_with(Feedback(call, (message,), where))
-    hint = numpy_removals.hint_for_error(message) if kind == "AttributeError" else ""
+    hint = hint or (numpy_removals.hint_for_error(message) if kind == "AttributeError" else "")
     fail_with(Feedback(call, (f"raised {kind}: {message}",), where, hint=hint))
 
 

@@ -39,8 +39,25 @@ def parameter_shapes(student: Student, component: str, init: dict[str, Any], hin
             call,
             f"  parameter shapes {sorted(got.elements())}",
             f"  expected         {sorted(want.elements())}",
+            *shape_differences(got, want, init),
             hint=hint,
         )
+
+
+def shape_differences(got: Counter[tuple[int, ...]], want: Counter[tuple[int, ...]], init: dict[str, Any]) -> list[str]:
+    """What the differing shapes have in common, when something simple: missing biases, or an axis sized by the wrong argument."""
+    missing, extra = list((want - got).elements()), list((got - want).elements())
+    if missing and not extra and all(len(shape) == 1 for shape in missing):
+        return [f"missing 1-D parameters {missing}: a layer built with bias=False? nn.Linear and nn.Conv2d have a bias by default"]
+    lines = []
+    for wrong in extra:
+        for right in missing:
+            axes = [axis for axis, (a, b) in enumerate(zip(wrong, right)) if a != b] if len(wrong) == len(right) else []
+            named = [name for name, value in init.items() if len(axes) == 1 and value == right[axes[0]]]
+            if named:
+                lines.append(f"{wrong} where {right} is expected: its axis {axes[0]} must be {' or '.join(named)} = {right[axes[0]]}, not {wrong[axes[0]]}")
+                break
+    return lines
 
 
 def parameter_count(student: Student, component: str, init: dict[str, Any]) -> None:

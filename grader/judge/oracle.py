@@ -48,6 +48,12 @@ def layer_mistakes(case: LayerCase, quantity: str) -> list[tuple[str, np.ndarray
         found.append(("torch's conv2d with the kernel flipped: a true convolution, but the contract is cross-correlation",
                       F.conv2d(tx, w.flip(2, 3), b, stride=i["stride"], padding=i["padding"])))
         found.append(("torch's conv2d without the bias", F.conv2d(tx, w, None, stride=i["stride"], padding=i["padding"])))
+        found.append(("torch's conv2d with the bias added once per input channel (C_in times); it belongs once to each output value",
+                      F.conv2d(tx, w, b * i["in_channels"], stride=i["stride"], padding=i["padding"])))
+    if case.component == "linear" and quantity == "out":
+        found.append(("x @ weight.T without the bias", F.linear(tx.flatten(1), torch.tensor(params["weight"]))))
+    if case.component in ("conv", "maxpool") and quantity == "out":
+        found += sides_swapped_in_loops(torch.from_numpy(layer_reference(case)["out"]))
     if case.component == "conv" and quantity == "dw" and i["stride"] > 1:
         # Windows at (h, w) instead of (h * stride, w * stride): a stride-1 convolution over the first rows and columns.
         w = torch.tensor(params["weight"], requires_grad=True)
@@ -62,8 +68,21 @@ def layer_mistakes(case: LayerCase, quantity: str) -> list[tuple[str, np.ndarray
         found.append(("dout sent to every element of its window; it belongs to the window's maximum only", tx.grad))
     if case.component == "relu" and quantity == "dx":
         found.append(("dout masked where dout > 0; the mask must come from the forward input x > 0", tdout * (tdout > 0)))
-        found.append(("dout itself: no element was masked (a mask on the output with >= 0 is always true)", tdout))
+        found.append(("dout itself: no element was masked (a mask on the output with >= 0 is always true; mask where the input x > 0)", tdout))
     return [(what, value.detach().numpy()) for what, value in found]
+
+
+def sides_swapped_in_loops(out: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
+    """The output with the rows or columns past the other side's length left at 0: a loop bounded by H_out for columns, or the reverse."""
+    h_out, w_out = out.shape[2:]
+    if h_out == w_out:
+        return []
+    cut = out.clone()
+    if h_out < w_out:
+        cut[..., h_out:] = 0
+        return [(f"the output with columns {h_out} to {w_out - 1} left at 0: the loop over columns must run to W_out = {w_out}, not H_out", cut)]
+    cut[:, :, w_out:] = 0
+    return [(f"the output with rows {w_out} to {h_out - 1} left at 0: the loop over rows must run to H_out = {h_out}, not W_out", cut)]
 
 
 def model_mistakes(component: str, model: torch.nn.Module, x: np.ndarray) -> list[tuple[str, np.ndarray]]:
@@ -108,8 +127,9 @@ def sgd_mistakes(
     options: dict[str, Any], layers: list[dict[str, np.ndarray] | None], grads: list[list[Any]], parameter: str = "weight"
 ) -> list[tuple[str, list[list[dict[str, np.ndarray]]]]]:
     """Histories of common wrong updates (as sgd_history returns them), for naming the likely cause of a mismatch in ``parameter``."""
-    momentum, decay = options.get("momentum", 0.0), options.get("weight_decay", 0.0)
-    found = []
+    momentum, decay, lr = options.get("momentum", 0.0), options.get("weight_decay", 0.0), options["lr"]
+    twice = sgd_history({**options, "weight_decay": lr * decay}, layers, scaled(grads, lr))  # the step lr * (grad + wd * p), times lr again
+    found = [("the update with the learning rate applied twice: param - lr * (lr * grad); multiply by lr once", twice)]
     if momentum:
         found.append(("the update without momentum (each parameter's velocity must be kept across steps)", sgd_history({**options, "momentum": 0.0}, layers, grads)))
         found.append(("torch.optim.SGD with dampening = momentum, v = momentum * v + (1 - momentum) * g (dampening must be 0)",
@@ -120,3 +140,8 @@ def sgd_mistakes(
                      if parameter == "bias" else "the update without weight decay")
         found.append((undecayed, sgd_history({**options, "weight_decay": 0.0}, layers, grads)))
     return found
+
+
+def scaled(grads: list[list[Any]], factor: float) -> list[list[Any]]:
+    """Every step's dw and db times ``factor`` (``None`` for layers without parameters kept)."""
+    return [[{name: factor * value for name, value in grad.items()} if grad else grad for grad in step] for step in grads]

@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
+from ..calibration import reference_bands
 from ..config import GraderConfig
 from ..discover import Discovery
 from ..worker.client import CallOutcome, Worker
 from ..worker.runtime import scenarios
-from . import evidence, feedback, hangs
+from . import error_hints, evidence, feedback, hangs
 from .integrity import Violation
 from .outcome import TestMeta, TestOutcome
 
@@ -115,8 +116,8 @@ class Student:
         if outcome.failure:
             feedback.worker_failure(call, outcome.failure)
         if outcome.error:
-            feedback.student_error(call, outcome.error)
-        evidence.keep(evidence.from_scenario, scenario, args, outcome.result, self.state.config.thresholds)
+            feedback.student_error(call, outcome.error, error_hints.hint_for(scenario, args, outcome.error))
+        evidence.keep(evidence.from_scenario, scenario, args, outcome.result, self.state.config.thresholds, reference_bands(self.state.config))
         return outcome.result  # type: ignore[return-value]
 
     def _call(self, scenario: str, args: dict[str, Any]) -> CallOutcome:

@@ -106,13 +106,22 @@ def timeline_figure(item: dict[str, Any]) -> Any:
 
 
 def curve_figure(item: dict[str, Any]) -> Any:
-    """Training loss and accuracy per epoch, the required validation accuracy, and the measured one when there is one."""
+    """Training loss and accuracy per epoch, the required validation accuracy, the measured one when there is one,
+    and the reference's range over the calibration seeds when ``calibrate`` recorded it."""
     epochs = np.arange(1, len(item["loss"]) + 1)
     figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(9, 2.8))
     figure.subplots_adjust(bottom=0.18, wspace=0.25)
-    loss_axis.plot(epochs, item["loss"], marker="o")
+    reference = item.get("reference")
+    if reference:  # drawn first, beneath this submission's curves
+        for axis, quantity in ((loss_axis, "loss"), (accuracy_axis, "accuracy")):
+            low, high = np.asarray(reference[quantity], dtype=float).T
+            axis.fill_between(np.arange(1, len(low) + 1), low, high, color="#95a5a6", alpha=0.35,
+                              label=f"reference's training {quantity}, {reference['seeds']} seeds (min to max)")
+    loss_axis.plot(epochs, item["loss"], marker="o", label="yours")
+    if reference:
+        loss_axis.legend(fontsize=8, loc="best")
     loss_axis.set_title("training loss per epoch", fontsize=10)
-    accuracy_axis.plot(epochs, item["accuracy"], marker="o", label="training accuracy")
+    accuracy_axis.plot(epochs, item["accuracy"], marker="o", label="your training accuracy")
     accuracy_axis.axhline(item["threshold"], color="#c0392b", linestyle="--", label=f"required validation accuracy {item['threshold']:.0%}")
     if "validation" in item:
         accuracy_axis.scatter([epochs[-1] if len(epochs) else 1], [item["validation"]], color="black", zorder=3,
