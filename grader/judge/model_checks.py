@@ -105,5 +105,9 @@ def trained_accuracy(student: Student, config: GraderConfig, component: str, sce
         feedback.fail(call, f"  the trained weights do not fit the contract's architecture: {error}")
     student.record(f"{recipe_name}_accuracy", accuracy)
     if not accuracy >= threshold:
+        # The end-to-end test trains with the student's loop too: either may be what differs.
+        checked_by = f"the shape and logits tests of {assignment.component(component).object}"
+        if scenario == "e2e.train":
+            checked_by += " and the train_epoch tests"
         feedback.fail(call, f"  validation accuracy {accuracy:.1%} is below the required {threshold:.0%}",
-                      hint="the shape and logits tests of this model say what differs from the contract")
+                      hint=f"{checked_by} say what differs from the contract")

@@ -109,8 +109,8 @@ def curve_figure(item: dict[str, Any]) -> Any:
     """Training loss and accuracy per epoch, the required validation accuracy, the measured one when there is one,
     and the reference's range over the calibration seeds when ``calibrate`` recorded it."""
     epochs = np.arange(1, len(item["loss"]) + 1)
-    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(9, 2.8))
-    figure.subplots_adjust(bottom=0.18, wspace=0.25)
+    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(9, 3.8))
+    figure.subplots_adjust(bottom=0.4, wspace=0.25)
     reference = item.get("reference")
     if reference:  # drawn first, beneath this submission's curves
         for axis, quantity in ((loss_axis, "loss"), (accuracy_axis, "accuracy")):
@@ -118,8 +118,6 @@ def curve_figure(item: dict[str, Any]) -> Any:
             axis.fill_between(np.arange(1, len(low) + 1), low, high, color="#95a5a6", alpha=0.35,
                               label=f"reference's training {quantity}, {reference['seeds']} seeds (min to max)")
     loss_axis.plot(epochs, item["loss"], marker="o", label="yours")
-    if reference:
-        loss_axis.legend(fontsize=8, loc="best")
     loss_axis.set_title("training loss per epoch", fontsize=10)
     accuracy_axis.plot(epochs, item["accuracy"], marker="o", label="your training accuracy")
     accuracy_axis.axhline(item["threshold"], color="#c0392b", linestyle="--", label=f"required validation accuracy {item['threshold']:.0%}")
@@ -128,8 +126,8 @@ def curve_figure(item: dict[str, Any]) -> Any:
                               label=f"your validation accuracy {item['validation']:.1%}")
     accuracy_axis.set_ylim(0, 1)
     accuracy_axis.set_title("accuracy", fontsize=10)
-    accuracy_axis.legend(fontsize=8, loc="best")
-    for axis in (loss_axis, accuracy_axis):
+    for axis in (loss_axis, accuracy_axis):  # legends below the axes: inside they can hide a flat curve
+        axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), frameon=False)
         axis.set_xlabel("epoch")
         axis.set_xticks(epochs)
     return figure
