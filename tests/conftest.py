@@ -20,11 +20,12 @@ TEMPLATE = ROOT / "submission_template"
 
 
 def leaderboard_on(path: Path) -> Path:
-    """grader/config.toml with Gradescope's leaderboard turned on, written to ``path``."""
+    """grader/config.toml with Gradescope's leaderboard turned on, written to ``path`` with the calibration beside it."""
     text = (ROOT / "grader/config.toml").read_text()
     on = text.replace("enabled = false", "enabled = true", 1)
     assert on != text, "grader/config.toml no longer says `enabled = false` for the leaderboard"
     path.write_text(on)
+    shutil.copy(ROOT / "grader/calibration.json", path.with_name("calibration.json"))
     return path
 
 
