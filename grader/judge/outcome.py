@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from .feedback import Feedback
-
 from ..worker.runtime import assignment
+
+if TYPE_CHECKING:  # feedback.py imports pytest and NumPy; this module stays a leaf
+    from .feedback import Feedback
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ from .integrity import Violation
 from .outcome import TestMeta, TestOutcome
 
 NOT_RUN = "not run: "
+
+
 @dataclass
 class Stop:
     """Why a grading ends before every test has run: a signal (Ctrl-C, a kill) or its time budget."""
