@@ -12,7 +12,6 @@ configuration's is stale and not drawn. It never changes a score.
 """
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -62,17 +61,11 @@ def calibration_path(config: GraderConfig) -> Path:
     return config.path.parent / CALIBRATION_FILE
 
 
-@functools.lru_cache(maxsize=4)
-def _read(path: Path, modified: float) -> dict[str, Any]:
-    loaded = json.loads(path.read_text())
-    return loaded if isinstance(loaded, dict) else {}
-
-
 def reference_bands(config: GraderConfig) -> dict[str, Band]:
     """The configured dataset's bands whose recipe matches the configuration; none when the file is missing or unreadable."""
     path = calibration_path(config)
     try:
-        entries = _read(path, path.stat().st_mtime).get(config.dataset, {})
+        entries = json.loads(path.read_text()).get(config.dataset, {})
         return {recipe: Band(int(entry["seeds"]), tuple(map(tuple, entry["loss"])), tuple(map(tuple, entry["accuracy"])))
                 for recipe, entry in entries.items() if recipe in config.training and entry.get("recipe") == recipe_of(config, recipe)}
     except (OSError, ValueError, TypeError, KeyError, AttributeError):

@@ -7,6 +7,7 @@ The CLI writes results.json after pytest returns and every worker is dead.
 """
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ..calibration import reference_bands
+from ..calibration import Band, reference_bands
 from ..config import GraderConfig
 from ..discover import Discovery
 from ..worker.client import CallOutcome, Worker
@@ -71,6 +72,11 @@ class GradingState:
     def seconds_left(self) -> float:
         return self.deadline - time.monotonic()
 
+    @functools.cached_property
+    def reference_bands(self) -> dict[str, Band]:
+        """The reference's learning curves over the calibration seeds, read once per grading (figures only)."""
+        return reference_bands(self.config)
+
     def worker_for(self, scenario: str) -> Worker:
         """The worker of the part the scenario is registered with."""
         part = scenarios.part_of(scenario)
@@ -119,7 +125,7 @@ class Student:
             feedback.worker_failure(call, outcome.failure)
         if outcome.error:
             feedback.student_error(call, outcome.error, error_hints.hint_for(scenario, args, outcome.error))
-        evidence.keep(evidence.from_scenario, scenario, args, outcome.result, self.state.config.thresholds, reference_bands(self.state.config))
+        evidence.keep(evidence.from_scenario, scenario, args, outcome.result, self.state.config.thresholds, self.state.reference_bands)
         return outcome.result  # type: ignore[return-value]
 
     def _call(self, scenario: str, args: dict[str, Any]) -> CallOutcome:
